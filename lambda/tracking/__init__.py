@@ -1,0 +1,1 @@
+"""Tracking API function: ingests carrier tracking updates and answers status queries."""

@@ -1,0 +1,203 @@
+"""Every stack setting: its key, default, allowed range and meaning, validated in one place.
+
+Settings live in each stack's ``Pulumi.<env>.yaml`` under the ``tracking:`` namespace,
+so one key means the same thing in all four projects. ``read_settings`` takes the raw
+strings Pulumi returns and either returns typed values or raises ``SettingError``
+naming the key, the value, the allowed range and the command that fixes it.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Optional
+
+from shared import naming
+
+NAMESPACE = "tracking"
+
+# API Gateway ends every integration call after 29 seconds; the function must finish first.
+API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+
+# AWS-managed Powertools layer version 27 ships Powertools 3.23.0, the last release for
+# Python 3.9, and is published for these runtimes on both architectures.
+POWERTOOLS_LAYER_VERSION = 27
+LAYER_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
+ARCHITECTURES = ("x86_64", "arm64")
+
+# Retention values CloudWatch Logs accepts, in days.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+_ORGANIZATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+
+
+class SettingError(ValueError):
+    """A stack setting is invalid; the message names the key, the value and the fix."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    layer: str  # a layer name, or "all"
+    default: Any
+    parse: Callable[[str], Any]
+    allowed: str
+    description: str
+    check: Callable[[Any], bool] = lambda value: True
+
+
+def _int(raw: str) -> int:
+    return int(str(raw).strip())
+
+
+def _bool(raw: str) -> bool:
+    text = str(raw).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise ValueError(raw)
+
+
+def _text(raw: str) -> str:
+    return str(raw).strip()
+
+
+def _optional_text(raw: str) -> Optional[str]:
+    text = str(raw).strip()
+    return text or None
+
+
+def _optional_int(raw: str) -> Optional[int]:
+    text = str(raw).strip()
+    return int(text) if text else None
+
+
+def _string_list(raw: Any) -> tuple:
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(raw)
+    return tuple(value)
+
+
+SETTINGS = (
+    Setting("organization", "all", naming.DEFAULT_ORGANIZATION, _text,
+            "a Pulumi organization name (letters, digits, '.', '_', '-')",
+            "Pulumi organization in stack references; `organization` for the file backend",
+            lambda v: bool(_ORGANIZATION.match(v))),
+    Setting("owner", "all", "platform-team", _text, "1-256 tag-safe characters",
+            "value of the Owner tag", lambda v: bool(_TAG_VALUE.match(v))),
+    Setting("costCenter", "all", "logistics", _text, "1-256 tag-safe characters",
+            "value of the CostCenter tag", lambda v: bool(_TAG_VALUE.match(v))),
+    Setting("endpoint", "all", None, _optional_text, "an http(s) URL of an AWS emulator, or unset",
+            "send every AWS call to this emulator instead of AWS (moto server, LocalStack)",
+            lambda v: v is None or v.startswith(("http://", "https://"))),
+    Setting("tableKmsKeyArn", "foundation", None, _optional_text,
+            "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or unset",
+            "customer-managed key for the table; unset uses the AWS-managed key",
+            lambda v: v is None or bool(_KMS_KEY_ARN.match(v))),
+    Setting("ttlAttribute", "foundation", None, _optional_text,
+            "a DynamoDB attribute name, or unset",
+            "attribute holding each item's expiry time (epoch seconds); unset keeps items forever",
+            lambda v: v is None or bool(_ATTRIBUTE.match(v))),
+    Setting("deletionProtection", "foundation", None, _bool, "true or false",
+            "DynamoDB deletion protection; defaults to true for prod, false elsewhere"),
+    Setting("runtime", "compute", "python3.9", _text, "one of " + ", ".join(LAYER_RUNTIMES),
+            "Lambda runtime of the function", lambda v: v in LAYER_RUNTIMES),
+    Setting("architecture", "compute", "x86_64", _text, "x86_64 or arm64",
+            "instruction set of the function and of its Powertools layer",
+            lambda v: v in ARCHITECTURES),
+    Setting("memorySize", "compute", 256, _int, "128-10240 MB",
+            "function memory in MB; 256 MB gives enough CPU for a sub-second cold start",
+            lambda v: 128 <= v <= 10240),
+    Setting("timeout", "compute", 10, _int,
+            f"1-{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - 1} seconds (below API Gateway's "
+            f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s integration timeout)",
+            "function timeout in seconds; leaves time for retries and parking a failed write",
+            lambda v: 1 <= v < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS),
+    Setting("reservedConcurrency", "compute", None, _optional_int, "1-1000, or unset",
+            "reserved concurrent executions; unset, because accounts with low limits reject it",
+            lambda v: v is None or 1 <= v <= 1000),
+    Setting("logRetentionDays", "all", 30, _int,
+            "one of CloudWatch Logs' retention values: " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+            "retention of the function's and the API's log groups, in days",
+            lambda v: v in LOG_RETENTION_DAYS),
+    Setting("logLevel", "compute", "INFO", _text, "DEBUG, INFO, WARNING or ERROR",
+            "function log level", lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting("parameterMaxAgeSeconds", "compute", 300, _int, "0-3600 seconds",
+            "how long the function caches decrypted parameters", lambda v: 0 <= v <= 3600),
+    Setting("throttlingRateLimit", "edge", 50, _int, "1-10000 requests per second",
+            "steady-state request rate the stage allows", lambda v: 1 <= v <= 10000),
+    Setting("throttlingBurstLimit", "edge", 100, _int, "1-5000 requests",
+            "burst size the stage allows", lambda v: 1 <= v <= 5000),
+    Setting("clientTrustedPrincipals", "edge", (), _string_list,
+            "a JSON list of IAM principal ARNs, for example [\"arn:aws:iam::123456789012:root\"]",
+            "principals that may assume the API client role; empty creates no role",
+            lambda v: all(p.startswith("arn:aws:iam::") for p in v)),
+    Setting("alarmEmail", "observability", None, _optional_text, "an e-mail address, or unset",
+            "address subscribed to the alarm topic", lambda v: v is None or bool(_EMAIL.match(v))),
+    Setting("error5xxRatePercent", "observability", 5, _int, "1-100 percent",
+            "share of requests answered 5XX that raises the 5XX alarm", lambda v: 1 <= v <= 100),
+    Setting("error4xxRatePercent", "observability", 25, _int, "1-100 percent",
+            "share of requests answered 4XX that raises the 4XX alarm", lambda v: 1 <= v <= 100),
+    Setting("latencyP99Ms", "observability", 2000, _int, "100-29000 ms",
+            "p99 API latency that raises the latency alarm", lambda v: 100 <= v <= 29000),
+)
+
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+def settings_for(layer: str) -> tuple:
+    return tuple(s for s in SETTINGS if s.layer in ("all", layer))
+
+
+def _error(setting: Setting, value: Any, environment: str) -> SettingError:
+    return SettingError(
+        f"invalid setting {NAMESPACE}:{setting.key} = {value!r}: allowed is {setting.allowed}. "
+        f"Fix: pulumi config set {NAMESPACE}:{setting.key} <value> --stack {environment}"
+    )
+
+
+def validate_environment(environment: str) -> str:
+    if environment not in naming.ENVIRONMENTS:
+        raise SettingError(
+            f"invalid stack name {environment!r}: allowed are {', '.join(naming.ENVIRONMENTS)}. "
+            f"Fix: pulumi stack select {naming.ENVIRONMENTS[0]}"
+        )
+    return environment
+
+
+def read_settings(layer: str, environment: str, raw: Mapping[str, Any]) -> dict:
+    """Parse and validate the settings of one layer from raw config strings.
+
+    ``raw`` maps keys to the strings Pulumi stores; a missing or ``None`` key takes the
+    default. Cross-setting rules (the runtime's Powertools layer) are checked last.
+    """
+    validate_environment(environment)
+    values = {"environment": environment}
+    for setting in settings_for(layer):
+        given = raw.get(setting.key)
+        if given is None:
+            values[setting.key] = setting.default
+            continue
+        try:
+            value = setting.parse(given)
+        except (ValueError, TypeError, json.JSONDecodeError):
+            raise _error(setting, given, environment) from None
+        if not setting.check(value):
+            raise _error(setting, given, environment)
+        values[setting.key] = value
+
+    if layer == "foundation" and values["deletionProtection"] is None:
+        values["deletionProtection"] = environment == "prod"
+    return values
+
+
+def read_pulumi_settings(layer: str) -> dict:
+    """Read one layer's settings from the current Pulumi stack's config."""
+    import pulumi
+
+    config = pulumi.Config(NAMESPACE)
+    raw = {setting.key: config.get(setting.key) for setting in settings_for(layer)}
+    return read_settings(layer, pulumi.get_stack(), raw)
