@@ -12,13 +12,33 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 # Environment variables the compute stack sets and the function reads.
 ENV_ENVIRONMENT = "TRACKING_ENVIRONMENT"
-ENV_TABLE_NAME = "TRACKING_TABLE_NAME"
 ENV_DEAD_LETTER_QUEUE_URL = "TRACKING_DEAD_LETTER_QUEUE_URL"
 ENV_API_CONFIG = "TRACKING_API_CONFIG"
 ENV_FEATURE_FLAGS = "TRACKING_FEATURE_FLAGS"
 ENV_DATABASE_CONNECTION = "TRACKING_DATABASE_CONNECTION"
-ENV_PAGE_TOKEN_KEY_PARAMETER = "TRACKING_PAGE_TOKEN_KEY_PARAMETER"
+ENV_PAGE_TOKEN_KEY_PARAMETER = "TRACKING_PAGE_TOKEN_KEY_PARAMETER"  # noqa: S105 - a variable name, not a secret
 ENV_PARAMETER_MAX_AGE = "TRACKING_PARAMETER_MAX_AGE_SECONDS"
+
+# Business metrics the function emits (namespace and service come from the Powertools
+# environment variables); the dashboard and the alarms name the same constants.
+METRIC_UPDATES_CREATED = "UpdatesCreated"
+METRIC_UPDATES_DUPLICATE = "UpdatesDuplicate"
+METRIC_UPDATES_QUEUED = "UpdatesQueued"
+METRIC_UPDATES_REJECTED = "UpdatesRejected"
+METRIC_STATUS_LOOKUPS = "StatusLookups"
+METRIC_STATUS_NOT_FOUND = "StatusNotFound"
+METRIC_PARKING_FAILED = "ParkingFailed"
+BUSINESS_METRICS = (
+    METRIC_UPDATES_CREATED,
+    METRIC_UPDATES_DUPLICATE,
+    METRIC_UPDATES_QUEUED,
+    METRIC_UPDATES_REJECTED,
+    METRIC_STATUS_LOOKUPS,
+    METRIC_STATUS_NOT_FOUND,
+    METRIC_PARKING_FAILED,
+)
+# Dimension every business metric carries besides Powertools' own "service".
+METRIC_ENVIRONMENT_DIMENSION = "environment"
 
 STATUSES = (
     "label_created",

@@ -1,0 +1,120 @@
+"""Ingestion and status lookup, independent of HTTP: the router in ``app`` calls these."""
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from tracking import contract, tokens
+from tracking.config import FunctionConfig
+from tracking.errors import ParkingFailed, RequestInvalid, ShipmentNotFound, StorageUnavailable
+from tracking.observability import logger, metrics
+from tracking.parking import DeadLetterParking
+from tracking.store import TrackingStore
+from tracking.validation import format_timestamp, validate_status_query, validate_track_body
+
+RESULT_STATUS = {"created": 201, "duplicate": 200, "queued": 202}
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TrackingService:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        store: TrackingStore,
+        parking: DeadLetterParking,
+        token_key: Callable[[], bytes],
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.config = config
+        self.store = store
+        self.parking = parking
+        self.token_key = token_key
+        self.clock = clock
+
+    def ingest(self, body, request_id: str) -> tuple:
+        """Store one update or a batch; return (HTTP status, response body).
+
+        Raises ``RequestInvalid`` before anything is written, and ``ParkingFailed`` when an
+        update could be neither stored nor parked (the caller then retries, which is safe
+        because stored updates come back as duplicates).
+        """
+        now = self.clock()
+        is_batch, updates = validate_track_body(body, now)
+        received_at = format_timestamp(now)
+        results = []
+        storage_error = None
+        for update in updates:
+            if storage_error is None:
+                try:
+                    result = self.store.put_update(update, received_at, request_id)
+                except StorageUnavailable as exc:
+                    # Later items of this request skip the table, so a dead table cannot use
+                    # up the function's time with one retry cycle per item.
+                    storage_error = str(exc)
+                    logger.warning("table write failed, parking updates", error=storage_error)
+            if storage_error is not None:
+                result = self._park(update, storage_error, request_id, received_at)
+            results.append(
+                {
+                    "result": result,
+                    "tracking_id": update["tracking_id"],
+                    "timestamp": update["timestamp"],
+                    "status": update["status"],
+                }
+            )
+        for entry in results:
+            metric = {
+                "created": contract.METRIC_UPDATES_CREATED,
+                "duplicate": contract.METRIC_UPDATES_DUPLICATE,
+                "queued": contract.METRIC_UPDATES_QUEUED,
+            }[entry["result"]]
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        if is_batch:
+            return 200, {"results": results}
+        return RESULT_STATUS[results[0]["result"]], results[0]
+
+    def _park(self, update: dict, error: str, request_id: str, received_at: str) -> str:
+        if not self.config.park_failed_writes:
+            raise ParkingFailed(f"parking is switched off and the table failed: {error}")
+        try:
+            self.parking.park(update, error, request_id, received_at)
+        except ParkingFailed:
+            metrics.add_metric(name=contract.METRIC_PARKING_FAILED, unit=MetricUnit.Count, value=1)
+            raise
+        return "queued"
+
+    def status(self, params: dict) -> dict:
+        """Return the latest event of a shipment, with a page of its history when asked."""
+        metrics.add_metric(name=contract.METRIC_STATUS_LOOKUPS, unit=MetricUnit.Count, value=1)
+        query = validate_status_query(params, self.config.max_history_limit, self.config.default_history_limit)
+        tracking_id = query["tracking_id"]
+        after = None
+        if query["next_token"] is not None:
+            if not query["history"]:
+                raise RequestInvalid(
+                    "invalid query string",
+                    [
+                        {
+                            "field": "next_token",
+                            "rule": "dependency",
+                            "message": "next_token pages the history; send it with history=true",
+                        }
+                    ],
+                )
+            after = tokens.verify(self.token_key(), query["next_token"], tracking_id)
+
+        latest = self.store.latest(tracking_id)
+        if latest is None:
+            metrics.add_metric(name=contract.METRIC_STATUS_NOT_FOUND, unit=MetricUnit.Count, value=1)
+            raise ShipmentNotFound(f"no tracking updates for tracking_id {tracking_id}")
+        response = {"tracking_id": tracking_id, **latest}
+        if query["history"] and self.config.history_enabled:
+            events, last = self.store.history(tracking_id, query["limit"], after)
+            response["events"] = events
+            if last is not None:
+                response["next_token"] = tokens.issue(self.token_key(), tracking_id, last)
+        return response
