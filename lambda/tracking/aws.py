@@ -10,8 +10,10 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
+MAX_ATTEMPTS = 3
+
 RETRY_CONFIG = Config(
-    retries={"max_attempts": 3, "mode": "standard"},
+    retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
     connect_timeout=2,
     read_timeout=3,
 )

@@ -127,7 +127,10 @@ def invoke():
         event = copy.deepcopy(template)
         event.update(resource=path, path=path, httpMethod=method, isBase64Encoded=False)
         event["requestContext"].update(
-            resourcePath=path, httpMethod=method, path=f"/{ENVIRONMENT}{path}", stage=ENVIRONMENT,
+            resourcePath=path,
+            httpMethod=method,
+            path=f"/{ENVIRONMENT}{path}",
+            stage=ENVIRONMENT,
             requestId=str(uuid.uuid4()),
         )
         event["body"] = raw_body if raw_body is not None else (None if body is None else json.dumps(body))

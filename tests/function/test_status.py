@@ -6,8 +6,11 @@ from tracking import contract
 
 
 def _update(minute: int, status: str = "in_transit", tracking_id: str = "EW112720413FR") -> dict:
-    return {"tracking_id": tracking_id, "timestamp": f"2023-03-0{1 + minute // 60}T10:{minute % 60:02d}:00+01:00",
-            "status": status}
+    return {
+        "tracking_id": tracking_id,
+        "timestamp": f"2023-03-0{1 + minute // 60}T10:{minute % 60:02d}:00+01:00",
+        "status": status,
+    }
 
 
 def test_status_latest_by_event_time_not_arrival(emulated, invoke):
@@ -28,7 +31,10 @@ def test_status_history_newest_first(emulated, invoke):
 
     assert status == 200
     assert [e["timestamp"] for e in body["events"]] == [
-        "2023-03-01T09:03:00.000Z", "2023-03-01T09:02:00.000Z", "2023-03-01T09:01:00.000Z"]
+        "2023-03-01T09:03:00.000Z",
+        "2023-03-01T09:02:00.000Z",
+        "2023-03-01T09:01:00.000Z",
+    ]
     assert "next_token" not in body
 
 
@@ -69,8 +75,7 @@ def test_status_altered_token_rejected(emulated, invoke, tamper):
     else:
         tracking_id = "OTHER1"
 
-    status, body = invoke("GET", "/status", query={"tracking_id": tracking_id, "history": "true",
-                                                    "next_token": token})
+    status, body = invoke("GET", "/status", query={"tracking_id": tracking_id, "history": "true", "next_token": token})
 
     assert status == 400, body
     assert body["errors"][0]["field"] == "next_token"
@@ -85,9 +90,14 @@ def test_status_unknown_shipment_is_404(emulated, invoke):
 
 @pytest.mark.parametrize(
     "query, field",
-    [({}, "tracking_id"), ({"tracking_id": "A/B"}, "tracking_id"), ({"tracking_id": "A", "limit": "0"}, "limit"),
-     ({"tracking_id": "A", "limit": "101"}, "limit"), ({"tracking_id": "A", "history": "yes"}, "history"),
-     ({"tracking_id": "A", "next_token": "x"}, "next_token")],
+    [
+        ({}, "tracking_id"),
+        ({"tracking_id": "A/B"}, "tracking_id"),
+        ({"tracking_id": "A", "limit": "0"}, "limit"),
+        ({"tracking_id": "A", "limit": "101"}, "limit"),
+        ({"tracking_id": "A", "history": "yes"}, "history"),
+        ({"tracking_id": "A", "next_token": "x"}, "next_token"),
+    ],
 )
 def test_status_invalid_query_names_field(emulated, invoke, query, field):
     status, body = invoke("GET", "/status", query=query or None)

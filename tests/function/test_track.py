@@ -15,8 +15,12 @@ def test_track_single_update_created(emulated, invoke):
     status, body = invoke("POST", "/track", UPDATE)
 
     assert status == 201
-    assert body == {"result": "created", "tracking_id": "1Z999AA10123456784",
-                    "timestamp": "2024-08-15T15:30:00.123Z", "status": "in_transit"}
+    assert body == {
+        "result": "created",
+        "tracking_id": "1Z999AA10123456784",
+        "timestamp": "2024-08-15T15:30:00.123Z",
+        "status": "in_transit",
+    }
     assert len(emulated.stored_items("1Z999AA10123456784")) == 1
 
 
