@@ -10,9 +10,9 @@ import random
 
 import pytest
 
-from tests.function.fault_proxy import INTERNAL_ERROR, THROTTLED, UNAVAILABLE, FaultProxy
 from tests.function.conftest import reset_function_caches
-from tracking import app, aws
+from tests.function.fault_proxy import INTERNAL_ERROR, THROTTLED, UNAVAILABLE, FaultProxy
+from tracking import aws
 from tracking.redrive import redrive
 from tracking.store import TrackingStore, sort_key
 from tracking.validation import validate_track_body
