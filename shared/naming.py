@@ -2,6 +2,12 @@
 
 PROJECT = "logistics-tracking"
 REGION = "us-west-2"
+# ARN partition of REGION.
+PARTITION = "aws"
+
+# Powertools service name and CloudWatch metrics namespace of the function.
+SERVICE_NAME = "tracking-api"
+METRICS_NAMESPACE = "LogisticsTracking"
 
 # Deploy order: each layer reads outputs of the layers before it.
 LAYERS = ("foundation", "compute", "edge", "observability")

@@ -65,8 +65,8 @@ BY_LAYER = {
 REQUIRED_UPSTREAM = {
     "foundation": {},
     "compute": {
+        # The function finds its table through the database-connection parameter.
         "foundation": (
-            TABLE_NAME,
             DEAD_LETTER_QUEUE_URL,
             DEAD_LETTER_QUEUE_ARN,
             FUNCTION_ROLE_ARN,

@@ -23,6 +23,8 @@ API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 POWERTOOLS_LAYER_VERSION = 27
 LAYER_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 ARCHITECTURES = ("x86_64", "arm64")
+# (runtime, architecture) pairs that layer version POWERTOOLS_LAYER_VERSION is published for.
+POWERTOOLS_LAYER_TARGETS = tuple((runtime, arch) for runtime in LAYER_RUNTIMES for arch in ARCHITECTURES)
 
 # Retention values CloudWatch Logs accepts, in days.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
@@ -135,6 +137,9 @@ SETTINGS = (
             "a JSON list of IAM principal ARNs, for example [\"arn:aws:iam::123456789012:root\"]",
             "principals that may assume the API client role; empty creates no role",
             lambda v: all(p.startswith("arn:aws:iam::") for p in v)),
+    Setting("executionLoggingLevel", "edge", "ERROR", _text, "ERROR or INFO",
+            "level of the stage's execution logs; INFO logs every request's processing steps",
+            lambda v: v in ("ERROR", "INFO")),
     Setting("alarmEmail", "observability", None, _optional_text, "an e-mail address, or unset",
             "address subscribed to the alarm topic", lambda v: v is None or bool(_EMAIL.match(v))),
     Setting("error5xxRatePercent", "observability", 5, _int, "1-100 percent",
@@ -146,6 +151,26 @@ SETTINGS = (
 )
 
 BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class SecretSetting:
+    """A setting stored as a Pulumi secret (``pulumi config set --secret``), never exported."""
+
+    key: str
+    layer: str
+    allowed: str
+    description: str
+    min_length: int = 1
+
+
+SECRET_SETTINGS = (
+    SecretSetting("pageTokenKey", "foundation", "at least 32 characters, or unset",
+                  "key that signs GET /status page tokens, stored as a SecureString parameter; "
+                  "unset generates a random 64-character key", min_length=32),
+)
+
+SECRET_BY_KEY = {setting.key: setting for setting in SECRET_SETTINGS}
 
 
 def settings_for(layer: str) -> tuple:
@@ -191,7 +216,22 @@ def read_settings(layer: str, environment: str, raw: Mapping[str, Any]) -> dict:
 
     if layer == "foundation" and values["deletionProtection"] is None:
         values["deletionProtection"] = environment == "prod"
+    if layer == "compute":
+        check_powertools_layer(values["runtime"], values["architecture"], environment)
     return values
+
+
+def check_powertools_layer(runtime: str, architecture: str, environment: str) -> None:
+    """Raise ``SettingError`` unless the Powertools layer is published for the runtime and architecture."""
+    if (runtime, architecture) in POWERTOOLS_LAYER_TARGETS:
+        return
+    allowed = ", ".join(f"{r}/{a}" for r, a in POWERTOOLS_LAYER_TARGETS)
+    raise SettingError(
+        f"invalid setting {NAMESPACE}:runtime = {runtime!r} "
+        f"with {NAMESPACE}:architecture = {architecture!r}: "
+        f"Powertools layer version {POWERTOOLS_LAYER_VERSION} is published only for {allowed}. "
+        f"Fix: pulumi config set {NAMESPACE}:runtime <runtime> --stack {environment}"
+    )
 
 
 def read_pulumi_settings(layer: str) -> dict:
@@ -201,3 +241,31 @@ def read_pulumi_settings(layer: str) -> dict:
     config = pulumi.Config(NAMESPACE)
     raw = {setting.key: config.get(setting.key) for setting in settings_for(layer)}
     return read_settings(layer, pulumi.get_stack(), raw)
+
+
+def check_secret(setting: SecretSetting, value: str, environment: str) -> str:
+    """Return ``value`` when it is long enough, or raise an error that names the key but not the value."""
+    if len(value.strip()) >= setting.min_length:
+        return value
+    raise SettingError(
+        f"invalid secret setting {NAMESPACE}:{setting.key} (value hidden): "
+        f"allowed is {setting.allowed}. "
+        f"Fix: pulumi config set --secret {NAMESPACE}:{setting.key} <value> --stack {environment}"
+    )
+
+
+def read_pulumi_secret(layer: str, key: str):
+    """Read one secret setting of a layer as a secret ``pulumi.Output``, or ``None`` when it is unset.
+
+    The length check runs inside ``apply``, so the value never appears in plain text.
+    """
+    import pulumi
+
+    setting = SECRET_BY_KEY[key]
+    if setting.layer not in ("all", layer):
+        raise KeyError(f"secret setting {key!r} belongs to the {setting.layer} layer, not {layer}")
+    value = pulumi.Config(NAMESPACE).get_secret(key)
+    if value is None:
+        return None
+    environment = pulumi.get_stack()
+    return value.apply(lambda text: check_secret(setting, text, environment))
