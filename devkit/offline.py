@@ -9,6 +9,7 @@ programs read (ARNs, URLs, ids), shaped like the real provider's.
 import json
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -35,6 +36,11 @@ class MockResource:
     inputs: dict
     state: dict
     provider: Optional[str] = None
+    urn: Optional[str] = None
+    parent: Optional[str] = None
+    # URNs of the resources this one waits for (``depends_on`` and input dependencies).
+    dependencies: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -54,6 +60,25 @@ class ProgramRun:
         if len(found) != 1:
             raise AssertionError(f"expected one {type_token}, found {[r.name for r in found]}")
         return found[0]
+
+    def by_urn(self, urn: str) -> MockResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise AssertionError(f"no resource with URN {urn}")
+
+    def depends_on(self, resource: MockResource, other: MockResource) -> bool:
+        """Return whether ``resource`` waits for ``other``, directly or through other resources."""
+        seen, pending = set(), list(resource.dependencies)
+        while pending:
+            urn = pending.pop()
+            if urn == other.urn:
+                return True
+            if urn in seen:
+                continue
+            seen.add(urn)
+            pending.extend(next((r.dependencies for r in self.resources if r.urn == urn), []))
+        return False
 
     def named(self, name: str) -> MockResource:
         for resource in self.resources:
@@ -126,6 +151,34 @@ class RecordingMocks(pulumi_mocks.Mocks):
         resource_id = state.pop("__id", f"{args.name}-id")
         self.run.resources.append(MockResource(args.typ, args.name, dict(args.inputs), state, args.provider))
         return resource_id, state
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Mock monitor that also records each resource's URN, parent, dependencies and options."""
+
+    def __init__(self, mocks: RecordingMocks):
+        super().__init__(mocks)
+        self.run = mocks.run
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        with self._lock:
+            for resource in reversed(self.run.resources):
+                if resource.type == request.type and resource.name == request.name and resource.urn is None:
+                    resource.urn = response.urn
+                    resource.parent = request.parent or None
+                    resource.dependencies = sorted(set(request.dependencies))
+                    resource.options = {
+                        "protect": request.protect,
+                        "deleteBeforeReplace": request.deleteBeforeReplace,
+                        "replaceOnChanges": list(request.replaceOnChanges),
+                        "ignoreChanges": list(request.ignoreChanges),
+                    }
+                    break
+        return response
 
 
 def _ssm_arn(name: str) -> str:
@@ -215,7 +268,13 @@ def run_program(
 
     # A fresh root stack per run, or the exports of two programs in one process merge.
     pulumi_settings.set_root_resource(None)
-    pulumi.runtime.set_mocks(mocks, project=naming.project_name(layer), stack=environment, preview=preview)
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=naming.project_name(layer),
+        stack=environment,
+        preview=preview,
+        monitor=RecordingMonitor(mocks),
+    )
 
     program_dir = STACKS_DIR / layer
     modules_before = set(sys.modules)
