@@ -7,7 +7,9 @@ from shared import naming
 from shared.tags import standard_tags
 
 # Services the four stacks call; with an emulator endpoint set, each one goes there.
-EMULATED_SERVICES = ("apigateway", "cloudwatch", "dynamodb", "iam", "kms", "lambda_", "logs", "sns", "sqs", "ssm", "sts")
+EMULATED_SERVICES = (
+    "apigateway", "cloudwatch", "dynamodb", "iam", "kms", "lambda_", "logs", "sns", "sqs", "ssm", "sts",
+)
 
 
 def make_provider(settings: dict, layer: str) -> aws.Provider:

@@ -27,7 +27,9 @@ ARCHITECTURES = ("x86_64", "arm64")
 POWERTOOLS_LAYER_TARGETS = tuple((runtime, arch) for runtime in LAYER_RUNTIMES for arch in ARCHITECTURES)
 
 # Retention values CloudWatch Logs accepts, in days.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")

@@ -1,0 +1,122 @@
+"""Invoke tasks: deploy, preview, destroy and inspect the four stacks, run the tests, serve the API locally.
+
+Each task only validates its options and calls one function. The logic lives in devkit/, and
+devkit/deploy.py holds everything that drives the pulumi CLI.
+
+To add a task, put its logic in a devkit module and add a function here. Give it ``c: Context``,
+a one-line docstring summary and ``help=`` for every option. Validate ``--env`` with
+``deploy.validate_environment``, and raise ``Exit`` with the fix for every failure a user can
+correct. A task that needs stack outputs reads them with
+``deploy.Pulumi(c, deploy.start_session(env, aws=False)).read_outputs(layer)``.
+"""
+
+from invoke import Context, Exit, task
+
+from devkit import deploy
+from shared import naming, ownership
+
+_ENV_HELP = f"stack (environment) to act on: {', '.join(naming.ENVIRONMENTS)} (default dev)"
+_LAYER_HELP = f"layer to act on: {', '.join(naming.LAYERS)}"
+_ENDPOINT_HELP = (
+    "URL of a local AWS emulator, for example http://127.0.0.1:5000, saved as tracking:endpoint in every "
+    "stack and used with fake credentials"
+)
+_YES_HELP = "run pulumi without its confirmation prompt (its preview still runs first)"
+
+
+@task(help={"env": _ENV_HELP, "endpoint": _ENDPOINT_HELP, "yes": _YES_HELP})
+def deploy_all(c: Context, env: str = "dev", endpoint: str = "", yes: bool = False) -> None:
+    """Deploy foundation, compute, edge and observability in order, stopping at the first failure."""
+    deploy.validate_environment(env)
+    deploy.deploy(c, env, naming.LAYERS, endpoint=endpoint, yes=yes)
+
+
+@task(name="deploy", help={"layer": _LAYER_HELP, "env": _ENV_HELP, "endpoint": _ENDPOINT_HELP, "yes": _YES_HELP})
+def deploy_layer(c: Context, layer: str = "", env: str = "dev", endpoint: str = "", yes: bool = False) -> None:
+    """Redeploy one layer after checking that its upstream stacks export what it reads."""
+    deploy.validate_layer(layer)
+    deploy.validate_environment(env)
+    deploy.deploy(c, env, (layer,), endpoint=endpoint, yes=yes, check_upstream=True)
+
+
+@task(
+    help={
+        "layer": f"{_LAYER_HELP} (default: all, in deploy order)",
+        "env": _ENV_HELP,
+        "offline": "run the programs under the Pulumi mock engine instead of the CLI: no backend, no AWS",
+    }
+)
+def preview(c: Context, layer: str = "", env: str = "dev", offline: bool = False) -> None:
+    """Show what a deploy would change: pulumi preview per layer, or the planned resources offline."""
+    layers = (deploy.validate_layer(layer),) if layer else naming.LAYERS
+    deploy.validate_environment(env)
+    if offline:
+        deploy.preview_offline(env, layers)
+        return
+    deploy.require_cli(hint=", or preview without it with --offline")
+    deploy.preview(c, env, layers)
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "env": _ENV_HELP,
+        "yes": _YES_HELP,
+        "yes_destroy_prod": "allow destroying the prod stacks, which --env prod requires",
+    },
+)
+def destroy_all(c: Context, env: str = "dev", yes: bool = False, yes_destroy_prod: bool = False) -> None:
+    """Destroy every layer's stack in reverse deploy order (prod only with --yes-destroy-prod)."""
+    deploy.validate_environment(env)
+    deploy.destroy_all(c, env, yes=yes, allow_prod=yes_destroy_prod)
+
+
+@task(help={"env": _ENV_HELP})
+def outputs(c: Context, env: str = "dev") -> None:
+    """Print every layer's stack outputs, with secrets masked."""
+    deploy.validate_environment(env)
+    deploy.show_outputs(c, env)
+
+
+@task(
+    help={
+        "fast": "run only pytest on the default Python: no static checks, no Python 3.9 run",
+        "static": "run ruff, bandit and vermin first (--no-static skips them)",
+        "py39": "run the function tests on Python 3.9 in .venv39 (--no-py39 skips them)",
+        "workers": "pytest-xdist workers for the default-Python run: auto (one per CPU), a number, or 0 for none",
+    }
+)
+def test(c: Context, fast: bool = False, static: bool = True, py39: bool = True, workers: str = "auto") -> None:
+    """Run the offline suite: ruff, bandit, vermin, pytest, then the function tests on Python 3.9."""
+    if workers != "auto" and not workers.isdigit():
+        raise Exit(f"invalid --workers {workers!r}: allowed are auto or a whole number. Fix: pass --workers auto")
+    deploy.run_suite(c, deploy.plan_suite(fast=fast, static=static, py39=py39, workers=workers))
+
+
+@task(
+    help={
+        "port": "TCP port on 127.0.0.1 to serve the API on (0 picks a free one)",
+        "stage": "API stage in the URL path, as in /dev/track (default dev)",
+        "replay": "send the sample carrier updates through the API once it is ready and print which passed",
+    }
+)
+def local(c: Context, port: int = 8000, stage: str = "dev", replay: bool = False) -> None:
+    """Serve the tracking API on 127.0.0.1 with the real function code and an embedded AWS emulator."""
+    if not 0 <= port <= 65535:
+        raise Exit(f"invalid --port {port}: allowed is 0-65535. Fix: pass --port 8000")
+    # Imported here because the emulator loads moto, which takes seconds that other tasks should not pay.
+    from devkit import local as local_api
+
+    try:
+        local_api.run(port, stage=stage, replay=replay)
+    except local_api.LocalApiError as exc:
+        raise Exit(str(exc)) from exc
+
+
+@task(help={"check": "compare only, and exit 1 if .github/CODEOWNERS differs from shared/ownership.py"})
+def codeowners(c: Context, check: bool = False) -> None:
+    """Write .github/CODEOWNERS from the team ownership in shared/ownership.py."""
+    current = ownership.sync_codeowners(check=check)
+    if check and not current:
+        raise Exit(".github/CODEOWNERS is out of date with shared/ownership.py. Fix: run `invoke codeowners`")
+    print(".github/CODEOWNERS is up to date" if current else "wrote .github/CODEOWNERS")
