@@ -41,7 +41,6 @@ VENV39_DIR = REPO_ROOT / ".venv39"
 PY39_REQUIREMENTS = ("requirements-py39.txt", "lambda/requirements.txt")
 INSTALL_URL = "https://www.pulumi.com/docs/install/"
 # bandit reports findings of medium and high severity in the code that ships or deploys.
-BANDIT_ARGUMENTS = ("-q", "-r", "lambda", "tasks.py", "devkit", "--severity-level", "medium")
 
 # Backends whose stacks encrypt secrets with a passphrase by default (the Pulumi Cloud uses its own key).
 SELF_MANAGED_SCHEMES = ("file", "s3", "azblob", "gs")
@@ -762,13 +761,12 @@ class Step:
 
 
 def static_steps(python: str) -> list:
-    """Return the lint, security and Python 3.9 compatibility checks."""
-    vermin = str(Path(python).parent / "vermin")
-    return [
-        Step("ruff", (python, "-m", "ruff", "check", ".")),
-        Step("bandit", (python, "-m", "bandit", *BANDIT_ARGUMENTS)),
-        Step("vermin", (vermin, "-t=3.9-", "--no-tips", "--violations", "lambda")),
-    ]
+    """Return the lint, security and Python 3.9 compatibility checks, one step each.
+
+    The commands live in .ci/static-checks, so the suite, CI and the policy tests share them.
+    """
+    script = str(REPO_ROOT / ".ci" / "static-checks")
+    return [Step(name, ("bash", script, name)) for name in ("ruff", "bandit", "vermin")]
 
 
 def pytest_step(python: str, workers: str) -> Step:
