@@ -80,6 +80,42 @@ def outputs(c: Context, env: str = "dev") -> None:
 
 @task(
     help={
+        "env": _ENV_HELP,
+        "local": "redrive the queue of the running `invoke local` API instead of the deployed stack",
+        "max_messages": "stop after this many messages (default 10000)",
+    }
+)
+def redrive(c: Context, env: str = "dev", local: bool = False, max_messages: int = 10_000) -> None:
+    """Replay updates parked on the dead letter queue into the table; a second run changes nothing."""
+    from devkit import redrive as parked
+
+    deploy.validate_environment(env)
+    if max_messages < 1:
+        raise Exit(f"invalid --max-messages {max_messages}: allowed is 1 or more. Fix: pass --max-messages 10000")
+    if local:
+        target = parked.local_target()
+    else:
+        session = deploy.start_session(env, aws=False)
+        foundation = deploy.Pulumi(c, session).read_outputs("foundation")
+        target = parked.aws_target(foundation.values, foundation.stack)
+    parked.print_report(parked.redrive_queue(target, max_messages=max_messages), target.description)
+
+
+@task(help={"check": "only compare; exit 1 if the README's generated tables are out of date"})
+def docs(c: Context, check: bool = False) -> None:
+    """Regenerate the README's settings and ownership tables from shared/settings.py and shared/ownership.py."""
+    from devkit import docs as readme
+
+    if check:
+        if readme.render(readme.README.read_text(encoding="utf-8")) != readme.README.read_text(encoding="utf-8"):
+            raise Exit("README.md is out of date with shared/settings.py. Fix: run `invoke docs`")
+        print("README.md is up to date")
+        return
+    print("updated README.md" if readme.update_readme() else "README.md is up to date")
+
+
+@task(
+    help={
         "fast": "run only pytest on the default Python: no static checks, no Python 3.9 run",
         "static": "run ruff, bandit and vermin first (--no-static skips them)",
         "py39": "run the function tests on Python 3.9 in .venv39 (--no-py39 skips them)",

@@ -7,7 +7,7 @@ markers; a test fails when the README differs from what this module renders.
 import re
 from pathlib import Path
 
-from shared import settings
+from shared import ownership, settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = REPO_ROOT / "README.md"
@@ -43,16 +43,25 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-BLOCKS = {"settings": settings_table}
+def owners_table() -> str:
+    """Render who owns what, from the same source as .github/CODEOWNERS."""
+    rows = ["| part | team | paths |", "|---|---|---|"]
+    for unit, (team, paths) in ownership.OWNERS.items():
+        rows.append(f"| {unit} | `{ownership.team_handle(team)}` | {', '.join(f'`{p}`' for p in paths)} |")
+    rows.append(f"| everything else | `{ownership.team_handle(ownership.DEFAULT_TEAM)}` | `*` |")
+    return "\n".join(rows)
+
+
+BLOCKS = {"settings": settings_table, "owners": owners_table}
 
 
 def render(text: str) -> str:
     """Return ``text`` with every generated block replaced by its current rendering."""
     for name, build in BLOCKS.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no <!-- {name}:start --> ... <!-- {name}:end --> block")
-        block = build()
+        block = build() + "\n"
         text = pattern.sub(lambda m, block=block: m.group(1) + block + m.group(2), text)
     return text
 

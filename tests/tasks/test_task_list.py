@@ -13,7 +13,9 @@ from devkit import deploy
 
 from .conftest import REPO_ROOT
 
-EXPECTED_TASKS = {"codeowners", "deploy", "deploy-all", "destroy-all", "local", "outputs", "preview", "test"}
+EXPECTED_TASKS = {
+    "codeowners", "deploy", "deploy-all", "destroy-all", "docs", "local", "outputs", "preview", "redrive", "test",
+}
 # An option line of `invoke --help <task>`: its flags, then (after two or more spaces) its help.
 OPTION_LINE = re.compile(r"^  (-\S.*?)(?:\s{2,}(\S.*))?$")
 

@@ -1,0 +1,107 @@
+"""Operator side of redrive: find the table and the dead letter queue, then replay parked updates.
+
+The replay itself is the function's own ``tracking.redrive`` module, so an update is
+written with exactly the conditional put the API uses and a replay twice changes nothing.
+"""
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import boto3
+from invoke import Exit
+
+from shared import naming, outputs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_DIR = REPO_ROOT / "lambda"
+# Written by a running `invoke local` so that tasks can reach its emulator; removed when it stops.
+LOCAL_STATE_FILE = REPO_ROOT / ".local-api.json"
+
+
+@dataclass
+class Target:
+    """Where to redrive: the AWS session or emulator, the table and the queue."""
+
+    description: str
+    session: boto3.session.Session
+    table_name: str
+    queue_url: str
+    endpoint: Optional[str] = None
+
+
+def _tracking_modules():
+    if str(LAMBDA_DIR) not in sys.path:
+        sys.path.insert(0, str(LAMBDA_DIR))
+    from tracking import redrive, store, validation
+
+    return redrive, store, validation
+
+
+def redrive_queue(target: Target, max_messages: int = 10_000, wait_seconds: int = 1) -> dict:
+    """Replay up to ``max_messages`` parked updates into the target's table; return the report."""
+    redrive, store, validation = _tracking_modules()
+    dynamodb = target.session.client("dynamodb", region_name=naming.REGION, endpoint_url=target.endpoint)
+    sqs = target.session.client("sqs", region_name=naming.REGION, endpoint_url=target.endpoint)
+    print(f"redrive {target.description}: reading {target.queue_url}", flush=True)
+    received_at = validation.format_timestamp(datetime.now(timezone.utc))
+    report = redrive.redrive(sqs, target.queue_url, store.TrackingStore(target.table_name, dynamodb), received_at,
+                             max_messages=max_messages, wait_seconds=wait_seconds)
+    return {**report.as_dict(), "errors": report.errors}
+
+
+def aws_target(foundation_outputs: Optional[dict], stack: str) -> Target:
+    """Return the deployed table and queue from the foundation stack's outputs, or raise ``Exit``."""
+    if foundation_outputs is None:
+        raise Exit(f"stack {stack} of the foundation layer could not be read. "
+                   "Fix: deploy it first (invoke deploy --layer foundation), or pass --local for the local API")
+    missing = [name for name in (outputs.TABLE_NAME, outputs.DEAD_LETTER_QUEUE_URL) if name not in foundation_outputs]
+    if missing:
+        raise Exit(f"stack {stack} has no output {', '.join(missing)}. Fix: invoke deploy --layer foundation")
+    session = boto3.session.Session(region_name=naming.REGION)
+    if session.get_credentials() is None:
+        raise Exit("no AWS credentials found. Fix: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    return Target(f"stack {stack}", session, foundation_outputs[outputs.TABLE_NAME],
+                  foundation_outputs[outputs.DEAD_LETTER_QUEUE_URL])
+
+
+def write_local_state(state: dict, path: Path = LOCAL_STATE_FILE) -> None:
+    """Record how to reach a running local API's emulator (file mode 0600: it holds its credentials)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=2, sort_keys=True)
+
+
+def local_target(path: Path = LOCAL_STATE_FILE) -> Target:
+    """Return the table and queue of the running ``invoke local`` API, or raise ``Exit``."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Exit("no local API is running. Fix: start one with `invoke local` in another terminal") from None
+    session = boto3.session.Session(
+        aws_access_key_id=state["access_key_id"],
+        aws_secret_access_key=state["secret_access_key"],
+        aws_session_token=state.get("session_token"),
+        region_name=naming.REGION,
+    )
+    return Target(f"local API at {state['base_url']}", session, state["table_name"], state["queue_url"],
+                  endpoint=state["endpoint"])
+
+
+def print_report(report: dict, target: str) -> None:
+    print(f"redrive {target}: received {report['received']}, created {report['created']}, "
+          f"duplicate {report['duplicate']}, failed {report['failed']}, invalid {report['invalid']}")
+    for error in report["errors"][:20]:
+        print(f"  {error}")
+    if len(report["errors"]) > 20:
+        print(f"  ... and {len(report['errors']) - 20} more")
+    if report["failed"] or report["invalid"]:
+        raise Exit(
+            f"{report['failed']} updates failed again and {report['invalid']} messages are not parked updates; "
+            "they stay on the queue. Fix: check the table (see the runbook), then run the redrive again",
+            code=1,
+        )
