@@ -20,7 +20,12 @@ from shared import naming, outputs
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = REPO_ROOT / "lambda"
 # Written by a running `invoke local` so that tasks can reach its emulator; removed when it stops.
-LOCAL_STATE_FILE = REPO_ROOT / ".local-api.json"
+# TRACKING_LOCAL_STATE_FILE moves it, so tests never touch a developer's running local API.
+STATE_FILE_VARIABLE = "TRACKING_LOCAL_STATE_FILE"
+
+
+def local_state_file() -> Path:
+    return Path(os.environ.get(STATE_FILE_VARIABLE) or REPO_ROOT / ".local-api.json")
 
 
 @dataclass
@@ -69,15 +74,17 @@ def aws_target(foundation_outputs: Optional[dict], stack: str) -> Target:
                   foundation_outputs[outputs.DEAD_LETTER_QUEUE_URL])
 
 
-def write_local_state(state: dict, path: Path = LOCAL_STATE_FILE) -> None:
+def write_local_state(state: dict, path: Optional[Path] = None) -> None:
     """Record how to reach a running local API's emulator (file mode 0600: it holds its credentials)."""
+    path = path or local_state_file()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(state, handle, indent=2, sort_keys=True)
 
 
-def local_target(path: Path = LOCAL_STATE_FILE) -> Target:
+def local_target(path: Optional[Path] = None) -> Target:
     """Return the table and queue of the running ``invoke local`` API, or raise ``Exit``."""
+    path = path or local_state_file()
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
