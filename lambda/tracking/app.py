@@ -5,6 +5,7 @@ All exception-to-response mapping is here; the service raises, this module answe
 
 import binascii
 import json
+import os
 from functools import lru_cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -31,7 +32,6 @@ app = APIGatewayRestResolver()
 def service() -> TrackingService:
     """Build the service on the first request, from the environment the stack set."""
     config = load_config()
-    metrics.set_default_dimensions(**{contract.METRIC_ENVIRONMENT_DIMENSION: config.environment})
 
     def token_key() -> bytes:
         # Decrypted at run time and cached for max_age seconds; the value never enters the environment.
@@ -130,4 +130,8 @@ def _on_unexpected(exc: Exception) -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
+    # Added per invocation, because Powertools resets the dimension set after each flush.
+    metrics.add_dimension(
+        name=contract.METRIC_ENVIRONMENT_DIMENSION, value=os.environ.get(contract.ENV_ENVIRONMENT, "unknown")
+    )
     return app.resolve(event, context)

@@ -100,7 +100,7 @@ def reset_function_caches() -> None:
     from tracking.observability import metrics
 
     app.service.cache_clear()
-    metrics.clear_default_dimensions()
+    metrics.clear_metrics()
     aws.reset_clients()
     parameters.clear_caches()
 
