@@ -101,6 +101,14 @@ def redrive(c: Context, env: str = "dev", local: bool = False, max_messages: int
     parked.print_report(parked.redrive_queue(target, max_messages=max_messages), target.description)
 
 
+@task
+def dashboard_picture(c: Context) -> None:
+    """Redraw docs/dashboard.svg from the observability stack's dashboard definition."""
+    from devkit import dashboard_picture as picture
+
+    print(f"wrote {picture.write()}")
+
+
 @task(help={"check": "only compare; exit 1 if the README's generated tables are out of date"})
 def docs(c: Context, check: bool = False) -> None:
     """Regenerate the README's settings and ownership tables from shared/settings.py and shared/ownership.py."""
@@ -156,3 +164,36 @@ def codeowners(c: Context, check: bool = False) -> None:
     if check and not current:
         raise Exit(".github/CODEOWNERS is out of date with shared/ownership.py. Fix: run `invoke codeowners`")
     print(".github/CODEOWNERS is up to date" if current else "wrote .github/CODEOWNERS")
+
+
+@task(help={"check": "compare only, and exit 1 if docs/openapi.json differs from shared/api_definition.py"})
+def openapi(c: Context, check: bool = False) -> None:
+    """Write docs/openapi.json, the OpenAPI 3.0.3 description generated from shared/api_definition.py."""
+    from devkit import openapi as document
+
+    if check:
+        if not document.is_current():
+            raise Exit("docs/openapi.json is out of date with shared/api_definition.py. Fix: run `invoke openapi`")
+        print("docs/openapi.json is up to date")
+        return
+    print("wrote docs/openapi.json" if document.write() else "docs/openapi.json is up to date")
+
+
+@task(
+    help={
+        "env": _ENV_HELP,
+        "url": "invoke URL of the stage to check, such as https://<id>.execute-api.us-west-2.amazonaws.com/dev "
+        "(default: the edge stack's invokeUrl output)",
+    }
+)
+def smoke(c: Context, env: str = "dev", url: str = "") -> None:
+    """Send signed smoke requests to a deployed API and exit 1 naming the first check that failed."""
+    from devkit import smoke as checks
+
+    deploy.validate_environment(env)
+    if url:
+        url = checks.check_url(url)
+    else:
+        edge = deploy.Pulumi(c, deploy.start_session(env, aws=False)).read_outputs("edge")
+        url = checks.invoke_url(edge, env)
+    checks.run_smoke(url, checks.aws_credentials())

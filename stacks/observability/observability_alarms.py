@@ -212,8 +212,10 @@ class ServiceAlarms(pulumi.ComponentResource):
             statistic="Maximum",
             comparison_operator="GreaterThanThreshold",
             threshold=0,
-            # SQS publishes queue metrics only while a queue is active, so no data means an empty, idle queue.
-            treat_missing_data="notBreaching",
+            # SQS stops publishing metrics for a queue idle for six hours even while it still holds a
+            # parked update, so no data must not count as empty: the alarm keeps its state (or shows
+            # INSUFFICIENT_DATA, which notifies nobody) instead of sending a false OK.
+            treat_missing_data="missing",
         )
 
     def _table_throttles(self, sources: AlarmSources) -> aws.cloudwatch.MetricAlarm:

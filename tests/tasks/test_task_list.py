@@ -14,7 +14,8 @@ from devkit import deploy
 from .conftest import REPO_ROOT
 
 EXPECTED_TASKS = {
-    "codeowners", "deploy", "deploy-all", "destroy-all", "docs", "local", "outputs", "preview", "redrive", "test",
+    "codeowners", "deploy", "deploy-all", "destroy-all", "docs", "local", "openapi", "outputs", "preview", "redrive",
+    "smoke", "test",
 }
 # An option line of `invoke --help <task>`: its flags, then (after two or more spaces) its help.
 OPTION_LINE = re.compile(r"^  (-\S.*?)(?:\s{2,}(\S.*))?$")
