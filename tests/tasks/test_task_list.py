@@ -14,7 +14,8 @@ from devkit import deploy
 from .conftest import REPO_ROOT
 
 EXPECTED_TASKS = {
-    "codeowners", "deploy", "deploy-all", "destroy-all", "docs", "local", "openapi", "outputs", "preview", "redrive",
+    "codeowners", "dashboard-picture", "deploy", "deploy-all", "destroy-all", "docs", "local", "openapi", "outputs",
+    "preview", "redrive",
     "smoke", "test",
 }
 # An option line of `invoke --help <task>`: its flags, then (after two or more spaces) its help.
