@@ -49,7 +49,8 @@ def service() -> TrackingService:
 
 
 def _json_response(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body, ensure_ascii=False))
+    # ASCII-only JSON: a value quoted in an error message may hold characters UTF-8 cannot encode.
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body))
 
 
 def _request_id() -> str:
@@ -70,6 +71,19 @@ def track() -> Response:
 @app.get(contract.STATUS_PATH)
 @tracer.capture_method
 def status() -> Response:
+    repeated = {
+        name: len(values)
+        for name, values in (app.current_event.multi_value_query_string_parameters or {}).items()
+        if len(values) > 1
+    }
+    if repeated:
+        raise RequestInvalid(
+            "invalid query string",
+            [
+                {"field": name, "rule": "repeated", "message": f"{name} is given {count} times; send it once"}
+                for name, count in repeated.items()
+            ],
+        )
     params = dict(app.current_event.query_string_parameters or {})
     return _json_response(200, service().status(params))
 

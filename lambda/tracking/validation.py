@@ -149,18 +149,86 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in JSON")
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list) -> dict:
+    # A repeated key would silently drop one of the values, so it is rejected like a typo.
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= character <= "\udfff" for character in text)
+
+
+def _surrogate_errors(value: Any, path: str, errors: list) -> None:
+    """Collect every string, key or value, holding a lone UTF-16 surrogate such as \\ud800."""
+    if isinstance(value, str):
+        if _has_surrogate(value):
+            errors.append(
+                _error(
+                    path or "body",
+                    "unicode",
+                    f"{path or 'body'} contains an unpaired UTF-16 surrogate; send valid Unicode text",
+                    None,
+                )
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            shown_key = key.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            child = f"{path}.{shown_key}" if path else shown_key
+            if _has_surrogate(key):
+                errors.append(_error(child, "unicode", "a field name contains an unpaired UTF-16 surrogate", None))
+            _surrogate_errors(item, child, errors)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _surrogate_errors(item, f"{path}[{index}]", errors)
+
+
 def parse_body(raw: Optional[str]) -> Any:
-    """Parse a request body as strict JSON (no NaN or Infinity), with an actionable error."""
+    """Parse a request body as strict JSON, with an actionable error.
+
+    Strict means: no NaN or Infinity, no key twice in one object, and no lone surrogate
+    escapes, which cannot be stored as UTF-8.
+    """
     if raw is None or not raw.strip():
         raise invalid_body('body is empty; send one tracking update or {"updates": [...]}')
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise invalid_body(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except _DuplicateKey as exc:
+        raise RequestInvalid(
+            "invalid request body",
+            [
+                _error(
+                    exc.key,
+                    "uniqueKeys",
+                    f"{exc.key} appears more than once in one object; send each field once",
+                    None,
+                )
+            ],
+        ) from None
     except ValueError as exc:
         raise invalid_body(f"body is not valid JSON: {exc}") from None
     except RecursionError:
         raise invalid_body("body nests arrays or objects too deeply to be a tracking update") from None
+    errors: list = []
+    try:
+        _surrogate_errors(body, "", errors)
+    except RecursionError:
+        raise invalid_body("body nests arrays or objects too deeply to be a tracking update") from None
+    if errors:
+        raise RequestInvalid("invalid request body", errors)
+    return body
 
 
 def normalize_tracking_id(raw: str) -> str:

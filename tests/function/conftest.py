@@ -123,7 +123,7 @@ def invoke():
 
     template = json.loads((EVENTS_DIR / "powertools-ts_apigw-rest_iam-auth.json").read_text())
 
-    def call(method: str, path: str, body=None, query: dict = None, raw_body: str = None):
+    def call(method: str, path: str, body=None, query: dict = None, raw_body: str = None, multi_query: dict = None):
         event = copy.deepcopy(template)
         event.update(resource=path, path=path, httpMethod=method, isBase64Encoded=False)
         event["requestContext"].update(
@@ -135,7 +135,9 @@ def invoke():
         )
         event["body"] = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
         event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+        event["multiValueQueryStringParameters"] = multi_query or (
+            {k: [v] for k, v in query.items()} if query else None
+        )
         if query:
             event["requestContext"]["path"] += "?" + urlencode(query)
         response = app.handler(event, LambdaContext())

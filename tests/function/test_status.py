@@ -124,3 +124,20 @@ def test_status_reads_one_item_for_latest(emulated, invoke, monkeypatch):
 
 def test_status_metrics_names_are_contract_constants():
     assert contract.METRIC_STATUS_LOOKUPS in contract.BUSINESS_METRICS
+
+
+def test_status_repeated_parameter_rejected(emulated, invoke):
+    invoke("POST", "/track", _update(1))
+    status, body = invoke(
+        "GET",
+        "/status",
+        query={"tracking_id": "EW112720413FR"},
+        multi_query={"tracking_id": ["OTHER", "EW112720413FR"]},
+    )
+
+    assert status == 400, body
+    assert body["errors"][0] == {
+        "field": "tracking_id",
+        "rule": "repeated",
+        "message": "tracking_id is given 2 times; send it once",
+    }

@@ -111,3 +111,33 @@ def test_track_empty_body_rejected(emulated, invoke):
 
     assert status == 400
     assert "empty" in body["errors"][0]["message"]
+
+
+def test_track_duplicate_key_rejected(emulated, invoke):
+    status, body = invoke(
+        "POST",
+        "/track",
+        raw_body='{"tracking_id": "A1", "tracking_id": "B2", '
+        '"timestamp": "2024-06-01T08:30:00Z", "status": "in_transit"}',
+    )
+
+    assert status == 400
+    assert body["errors"][0] == {
+        "field": "tracking_id",
+        "rule": "uniqueKeys",
+        "message": "tracking_id appears more than once in one object; send each field once",
+    }
+    assert emulated.stored_items() == []
+
+
+def test_track_lone_surrogate_rejected_not_500(emulated, invoke):
+    status, body = invoke(
+        "POST",
+        "/track",
+        raw_body='{"tracking_id": "A1", "timestamp": "2024-06-01T08:30:00Z", '
+        '"status": "in_transit", "location": {"city": "x\\ud800y"}}',
+    )
+
+    assert status == 400, body
+    assert body["errors"][0]["field"] == "location.city"
+    assert body["errors"][0]["rule"] == "unicode"
