@@ -101,6 +101,34 @@ def redrive(c: Context, env: str = "dev", local: bool = False, max_messages: int
     parked.print_report(parked.redrive_queue(target, max_messages=max_messages), target.description)
 
 
+@task(help={"size": "full (the published figures, a few minutes) or tiny (seconds, to check the code runs)"})
+def bench(c: Context, size: str = "full") -> None:
+    """Measure cold start, warm path, read cost, preview time, package size and throughput into docs/benchmarks.md."""
+    if size not in ("full", "tiny"):
+        raise Exit(f"invalid --size {size!r}: allowed are full and tiny. Fix: pass --size full")
+    import benchmarks
+
+    results = benchmarks.run(size=size, command=f"invoke bench --size {size}")
+    if results.get("failures"):
+        raise Exit(f"benchmarks failed: {', '.join(map(str, results['failures']))}; see docs/benchmarks.md", code=1)
+
+
+@task(
+    iterable=["scale"], help={"scale": "traffic as a multiple of 1,800 updates a day; repeatable (default 1 and 100)"}
+)
+def cost(c: Context, scale=None) -> None:
+    """Print the itemized monthly cost in us-west-2 from the price table kept in benchmarks/."""
+    from benchmarks import cost as model
+
+    try:
+        scales = [float(value) for value in scale] or [1.0, 100.0]
+    except ValueError:
+        raise Exit(f"invalid --scale {scale!r}: allowed are positive numbers. Fix: pass --scale 1") from None
+    if any(value <= 0 for value in scales):
+        raise Exit(f"invalid --scale {scale!r}: allowed are positive numbers. Fix: pass --scale 1")
+    print(model.render_markdown([model.report(value) for value in scales]))
+
+
 @task
 def dashboard_picture(c: Context) -> None:
     """Redraw docs/dashboard.svg from the observability stack's dashboard definition."""

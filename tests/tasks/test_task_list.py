@@ -14,9 +14,21 @@ from devkit import deploy
 from .conftest import REPO_ROOT
 
 EXPECTED_TASKS = {
-    "codeowners", "dashboard-picture", "deploy", "deploy-all", "destroy-all", "docs", "local", "openapi", "outputs",
-    "preview", "redrive",
-    "smoke", "test",
+    "bench",
+    "codeowners",
+    "cost",
+    "dashboard-picture",
+    "deploy",
+    "deploy-all",
+    "destroy-all",
+    "docs",
+    "local",
+    "openapi",
+    "outputs",
+    "preview",
+    "redrive",
+    "smoke",
+    "test",
 }
 # An option line of `invoke --help <task>`: its flags, then (after two or more spaces) its help.
 OPTION_LINE = re.compile(r"^  (-\S.*?)(?:\s{2,}(\S.*))?$")
