@@ -2,7 +2,7 @@
 
 The tests, ``invoke preview --offline`` and the benchmarks use this to see every
 resource a program declares, with the inputs it would send to AWS, and its exports.
-Mocked resources answer with their inputs plus the computed attributes that the
+Mocked resources return their inputs plus the computed attributes that the
 programs read (ARNs, URLs, ids), shaped like the real provider's.
 """
 

@@ -30,7 +30,7 @@ def local_state_file() -> Path:
 
 @dataclass
 class Target:
-    """Where to redrive: the AWS session or emulator, the table and the queue."""
+    """Redrive target: the AWS session or emulator, the table and the queue."""
 
     description: str
     session: boto3.session.Session
@@ -75,7 +75,7 @@ def aws_target(foundation_outputs: Optional[dict], stack: str) -> Target:
 
 
 def write_local_state(state: dict, path: Optional[Path] = None) -> None:
-    """Record how to reach a running local API's emulator (file mode 0600: it holds its credentials)."""
+    """Record how to reach a running local API's emulator (file mode 0600, because it contains credentials)."""
     path = path or local_state_file()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

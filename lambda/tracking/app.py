@@ -1,6 +1,6 @@
 """Lambda entry point: routes POST /track and GET /status and maps errors to responses.
 
-All exception-to-response mapping is here; the service raises, this module answers.
+All exception-to-response mapping is here: the service raises, and this module turns each error into a response.
 """
 
 import binascii

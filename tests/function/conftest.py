@@ -133,7 +133,9 @@ def invoke():
             stage=ENVIRONMENT,
             requestId=str(uuid.uuid4()),
         )
-        event["body"] = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+        event["body"] = raw_body
+        if raw_body is None and body is not None:
+            event["body"] = json.dumps(body)
         event["queryStringParameters"] = query
         event["multiValueQueryStringParameters"] = multi_query or (
             {k: [v] for k, v in query.items()} if query else None
