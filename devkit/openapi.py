@@ -267,8 +267,20 @@ def gateway_error_schema() -> dict:
         "type": "object",
         "required": required,
         "additionalProperties": False,
-        "properties": {name: {"type": "string"} for name in fields},
+        "properties": {name: ERRORS_PROPERTY if name == "errors" else {"type": "string"} for name in fields},
     }
+
+
+# The gateway responses for invalid requests carry one entry in the contract's errors shape.
+ERRORS_PROPERTY = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["field", "rule", "message"],
+        "additionalProperties": False,
+        "properties": {"field": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}},
+    },
+}
 
 
 def _sample_body(response_type: str) -> dict:
@@ -278,7 +290,7 @@ def _sample_body(response_type: str) -> dict:
         "error": {"message": "sample message", "validationErrorString": "[sample validation error]"},
     }
     _, body = api_definition.render_gateway_response(response_type, context)
-    not_strings = [name for name, value in body.items() if not isinstance(value, str)]
+    not_strings = [name for name, value in body.items() if not isinstance(value, str) and name != "errors"]
     if not_strings:
         raise OpenApiError(f"gateway response {response_type} renders non-string fields {not_strings}")
     return body

@@ -236,18 +236,37 @@ def _template(message: Optional[str], **extra: str) -> str:
     return "{" + ", ".join(fields) + "}"
 
 
+def _errors_template(field_name: str, rule: str, message: str) -> str:
+    """Build the template of an ``errors`` list with one entry, shaped like the function's 400 errors.
+
+    ``message`` is a template fragment that renders as a JSON string, such as a quoted variable.
+    """
+    return "[{" + f'"field": {json.dumps(field_name)}, "rule": {json.dumps(rule)}, "message": {message}' + "}]"
+
+
+# API Gateway substitutes the validation error string without quotes, so it goes inside a JSON string.
+_VALIDATION_ERROR_STRING = '"$context.error.validationErrorString"'
+
+
 GATEWAY_RESPONSES = {
+    # The contract's 400 body lists errors, but API Gateway gives the template one validation error
+    # string. It becomes one entry against the whole body, and its text names each field and rule.
     "BAD_REQUEST_BODY": GatewayResponse(
         400,
         _template(
-            "Invalid request body: it does not match the request model.",
+            "Invalid request body",
             # NOTE: this stays valid JSON only if API Gateway escapes quotes inside the validation
             # error string. Its documentation does not say so, and only the offline renderer is tested.
-            validation_error='"$context.error.validationErrorString"',
+            errors=_errors_template("body", "model", _VALIDATION_ERROR_STRING),
+            validation_error=_VALIDATION_ERROR_STRING,
         ),
     ),
     # API Gateway's message names the missing parameters: "Missing required request parameters: [...]".
-    "BAD_REQUEST_PARAMETERS": GatewayResponse(400, _template(None)),
+    # The parameter validator only checks that required parameters are present, hence rule "required".
+    "BAD_REQUEST_PARAMETERS": GatewayResponse(
+        400,
+        _template(None, errors=_errors_template("query", "required", "$context.error.messageString")),
+    ),
     # API Gateway gives this response for an unknown path or method as well as for a request
     # without a signature, so the message names both causes instead of blaming auth alone.
     "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(

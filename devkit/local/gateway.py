@@ -133,9 +133,7 @@ class LocalGateway:
         raw_path, _, raw_query = request.target.partition("?")
         route = self._match(request.method, raw_path)
         if route is None:
-            return self.gateway_response(
-                sigv4.MISSING_AUTHENTICATION_TOKEN, request_id, "Missing Authentication Token"
-            )
+            return self.gateway_response(sigv4.MISSING_AUTHENTICATION_TOKEN, request_id, "Missing Authentication Token")
 
         try:
             caller = sigv4.verify(
@@ -196,11 +194,15 @@ class LocalGateway:
         return response
 
     def _match(self, method: str, raw_path: str) -> Optional[api_definition.Route]:
-        prefix = f"/{self.stage}/"
-        path = unquote(raw_path)
-        if not path.startswith(prefix):
+        # The raw path is split at "/" before percent escapes are decoded, so an encoded slash
+        # stays inside its segment. /dev%2Ftrack is then one segment "dev/track", which names no stage.
+        segments = [unquote(segment) for segment in raw_path.split("/")]
+        if len(segments) < 3 or segments[0] != "" or segments[1] != self.stage:
             return None
-        return api_definition.find_route(method, path[len(self.stage) + 1 :])
+        resource_segments = segments[2:]
+        if any("/" in segment for segment in resource_segments):
+            return None
+        return api_definition.find_route(method, "/" + "/".join(resource_segments))
 
     def _invoke(self, request: events.ProxyRequest) -> HttpResponse:
         event = events.proxy_event(request)
@@ -228,9 +230,7 @@ class LocalGateway:
             return _proxy_response(result, request.request_id)
         except (TypeError, ValueError, binascii.Error) as exc:
             logger.error("malformed proxy response request_id=%s error=%s", request.request_id, exc)
-            return self._function_failed(
-                request.request_id, f"the function returned a malformed response: {exc}"
-            )
+            return self._function_failed(request.request_id, f"the function returned a malformed response: {exc}")
 
     def _function_failed(self, request_id: str, reason: str) -> HttpResponse:
         # Lambda reports a failed invocation to API Gateway, which then returns 502.
@@ -238,10 +238,9 @@ class LocalGateway:
 
 
 def _json_response(status: int, body: dict, request_id: str) -> HttpResponse:
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return HttpResponse(
-        status, payload, [("Content-Type", JSON), ("x-amzn-RequestId", request_id)], request_id
-    )
+    # ASCII escapes keep every body encodable, even a message that contains a lone surrogate.
+    payload = json.dumps(body, ensure_ascii=True).encode("ascii")
+    return HttpResponse(status, payload, [("Content-Type", JSON), ("x-amzn-RequestId", request_id)], request_id)
 
 
 def _proxy_response(result: object, request_id: str) -> HttpResponse:
@@ -285,6 +284,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def __getattr__(self, name: str):
+        # http.server looks up do_<METHOD> and answers 501 HTML when it is missing. Every other method
+        # (TRACE, QUERY, ...) is an unknown route here too, which gets the gateway's JSON 403.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's signature
         # The gateway logs one line per request itself; the base class would print a second one.

@@ -13,17 +13,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from devkit.local import sigv4
 from devkit.local.client import TrackingClient
-from devkit.local.gateway import MAX_DRAINED_BYTES, LocalGateway
+from devkit.local.gateway import MAX_DRAINED_BYTES, IncomingRequest, LocalGateway
 from shared import naming
 
 CREDENTIALS = sigv4.Credentials("AKIDGATEWAYTEST", "gateway-test-secret")
 ACCOUNT_ID = "111122223333"
 SAMPLE_EVENT = (
-    Path(__file__).parent.parent
-    / "data"
-    / "samples"
-    / "apigw-events"
-    / "powertools-ts_apigw-rest_iam-auth.json"
+    Path(__file__).parent.parent / "data" / "samples" / "apigw-events" / "powertools-ts_apigw-rest_iam-auth.json"
 )
 
 
@@ -137,10 +133,7 @@ def test_lambda_context_attributes(client, stand_in):
     _, context = stand_in.calls[0]
 
     assert context.function_name == naming.function_name("dev")
-    assert (
-        context.invoked_function_arn
-        == f"arn:aws:lambda:us-west-2:{ACCOUNT_ID}:function:{context.function_name}"
-    )
+    assert context.invoked_function_arn == f"arn:aws:lambda:us-west-2:{ACCOUNT_ID}:function:{context.function_name}"
     assert context.memory_limit_in_mb == 256
     assert len(context.aws_request_id) == 36
     assert 9_000 < context.get_remaining_time_in_millis() <= 10_000
@@ -237,9 +230,7 @@ def test_oversized_declared_body_gets_413_and_close(gateway, stand_in):
 
 
 def test_invalid_content_length_gets_400(gateway, stand_in):
-    answer = raw_exchange(
-        gateway.port, b"POST /test/track HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
-    )
+    answer = raw_exchange(gateway.port, b"POST /test/track HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
 
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"is not a number" in answer
@@ -271,3 +262,31 @@ def test_log_line_names_rejection_type(gateway, caplog):
 
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("request ")]
     assert lines[0].endswith("error=MISSING_AUTHENTICATION_TOKEN")
+
+
+# A routed request with this invalid Authorization header fails the signature check with
+# INVALID_SIGNATURE, so MISSING_AUTHENTICATION_TOKEN means that no route matched.
+BAD_AUTHORIZATION = [("Host", "127.0.0.1"), ("Authorization", "AWS4-HMAC-SHA256 Credential=x")]
+
+
+@pytest.mark.parametrize("raw_path", ["/test%2Ftrack", "/test%2ftrack", "/test/track%2F", "/test/%2Ftrack"])
+def test_encoded_slash_matches_no_route(gateway, stand_in, raw_path):
+    response = gateway.handle(IncomingRequest("POST", raw_path, BAD_AUTHORIZATION, b"{}"))
+
+    assert response.status == 403
+    assert response.error_type == sigv4.MISSING_AUTHENTICATION_TOKEN
+    assert stand_in.calls == []
+
+
+def test_encoded_letter_in_segment_still_routed(gateway):
+    response = gateway.handle(IncomingRequest("POST", "/test/%74rack", BAD_AUTHORIZATION, b"{}"))
+
+    assert response.error_type == sigv4.INVALID_SIGNATURE
+
+
+def test_lone_surrogate_in_message_encodable(gateway):
+    response = gateway.gateway_response("BAD_REQUEST_BODY", "request-1", "Invalid request body", "[x\ud800y]")
+    body = json.loads(response.body.decode("ascii"))
+
+    assert response.status == 400
+    assert body["errors"][0]["message"] == "[x\ud800y]"

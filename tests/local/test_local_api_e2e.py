@@ -26,9 +26,7 @@ def test_sample_file_replays_as_expected(client, path):
 
     assert report.checks, f"{path.name} produced no checks"
     for check in report.checks:
-        assert check.passed, (
-            f"{path.name}: {check.kind} {check.subject}: expected {check.expected}, got {check.actual}"
-        )
+        assert check.passed, f"{path.name}: {check.kind} {check.subject}: expected {check.expected}, got {check.actual}"
 
 
 def test_update_created_then_duplicate(client):
@@ -52,9 +50,7 @@ def test_status_pages_history_with_next_token(client):
     assert len(first_page["events"]) == 2
     assert "next_token" in first_page
 
-    status, second_page = client.get_status(
-        "E2E-PAGES", history=True, limit=2, next_token=first_page["next_token"]
-    )
+    status, second_page = client.get_status("E2E-PAGES", history=True, limit=2, next_token=first_page["next_token"])
     assert status == 200, second_page
     assert [event["timestamp"] for event in second_page["events"]] == ["2024-06-01T00:00:00.000Z"]
     assert "next_token" not in second_page
@@ -78,9 +74,12 @@ def test_batch_stored_in_order(client):
 
 def test_body_missing_field_rejected_with_field_named(client, invocations):
     status, body = client.post_track({"tracking_id": "E2E-BAD", "timestamp": "2024-06-01T08:30:00Z"})
+    validation_error = '[object has missing required properties (["status"])]'
 
     assert status == 400
-    assert body["validation_error"] == '[object has missing required properties (["status"])]'
+    assert body["message"] == "Invalid request body"
+    assert body["errors"] == [{"field": "body", "rule": "model", "message": validation_error}]
+    assert body["validation_error"] == validation_error
     assert invocations == []
 
 
@@ -138,6 +137,9 @@ def test_status_without_tracking_id_rejected(client, invocations):
 
     assert status == 400
     assert body["message"] == "Missing required request parameters: [tracking_id]"
+    assert body["errors"] == [
+        {"field": "query", "rule": "required", "message": "Missing required request parameters: [tracking_id]"}
+    ]
     assert invocations == []
 
 

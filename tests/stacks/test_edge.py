@@ -163,12 +163,32 @@ def test_gateway_response_renders_json(response_type):
     assert body["request_id"] == "request-1", f"{response_type} drops the request id"
 
 
-def test_gateway_response_bad_body_carries_validation_error():
+def test_gateway_response_bad_body_lists_errors():
+    validation_error = '[object has missing required properties (["status"])]'
     status, body = api_definition.render_gateway_response(
-        "BAD_REQUEST_BODY", {"error.validationErrorString": '[object has missing required properties (["status"])]'}
+        "BAD_REQUEST_BODY", {"error.validationErrorString": validation_error, "requestId": "request-1"}
     )
     assert status == 400
-    assert body["validation_error"] == '[object has missing required properties (["status"])]'
+    assert body["message"] == "Invalid request body"
+    assert body["errors"] == [{"field": "body", "rule": "model", "message": validation_error}]
+    assert body["validation_error"] == validation_error
+    assert body["request_id"] == "request-1"
+
+
+def test_gateway_response_bad_parameters_lists_errors():
+    message = "Missing required request parameters: [tracking_id]"
+    status, body = api_definition.render_gateway_response("BAD_REQUEST_PARAMETERS", {"error.message": message})
+    assert status == 400
+    assert body["message"] == message
+    assert body["errors"] == [{"field": "query", "rule": "required", "message": message}]
+
+
+def test_gateway_response_bad_body_escapes_validation_error():
+    validation_error = '[/tracking_id: string "a\\"b" does not match the pattern "^x$"]'
+    _, body = api_definition.render_gateway_response(
+        "BAD_REQUEST_BODY", {"error.validationErrorString": validation_error}
+    )
+    assert body["errors"][0]["message"] == validation_error
 
 
 def test_gateway_response_default_keeps_status():
