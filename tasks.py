@@ -144,7 +144,10 @@ def docs(c: Context, check: bool = False) -> None:
 
     if check:
         if readme.render(readme.README.read_text(encoding="utf-8")) != readme.README.read_text(encoding="utf-8"):
-            raise Exit("README.md is out of date with shared/settings.py. Fix: run `invoke docs`")
+            raise Exit(
+                "README.md's generated tables differ from shared/settings.py and shared/ownership.py. Fix: edit "
+                "those files (not the tables), then run `invoke docs`"
+            )
         print("README.md is up to date")
         return
     print("updated README.md" if readme.update_readme() else "README.md is up to date")

@@ -113,8 +113,22 @@ def stack_config(layer: str, environment: str) -> dict:
     path = layer_directory(layer) / f"Pulumi.{environment}.yaml"
     if not path.is_file():
         return {}
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return document.get("config") or {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise Exit(
+            f"stacks/{layer}/{path.name} is not valid YAML: {exc}. Fix: correct the file, "
+            "or recreate it with `pulumi config set`"
+        ) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config or {}, dict):
+        raise Exit(
+            f"stacks/{layer}/{path.name}: `config` must be a mapping of key: value. "
+            "Fix: correct the file, or recreate it with `pulumi config set`"
+        )
+    if not isinstance(document, dict):
+        raise Exit(f"stacks/{layer}/{path.name} must be a mapping with a `config:` section. Fix: correct the file")
+    return config or {}
 
 
 def stack_setting(layer: str, environment: str, key: str) -> Optional[str]:
@@ -122,7 +136,7 @@ def stack_setting(layer: str, environment: str, key: str) -> Optional[str]:
     value = stack_config(layer, environment).get(f"{NAMESPACE}:{key}")
     if value is None or isinstance(value, dict):
         return None
-    return str(value)
+    return str(value).strip()
 
 
 def organization(layer: str, environment: str) -> str:
@@ -428,9 +442,23 @@ class Pulumi:
                 f"{layer}: `{shlex.join(['pulumi', *args])}` in stacks/{layer} failed: {_last_line(result.stderr)}. "
                 "Fix: check PULUMI_BACKEND_URL and the passphrase"
             )
-        stacks = json.loads(result.stdout or "[]")
+        try:
+            stacks = json.loads(result.stdout or "[]")
+        except json.JSONDecodeError as exc:
+            raise Exit(
+                f"{layer}: `pulumi {shlex.join(args)}` printed invalid JSON ({exc}). "
+                "Fix: check the pulumi CLI version (pulumi version)"
+            ) from None
+        if not isinstance(stacks, list):
+            raise Exit(
+                f"{layer}: `pulumi {shlex.join(args)}` printed {type(stacks).__name__}, not a list of stacks. "
+                "Fix: check the pulumi CLI version (pulumi version)"
+            )
         # A self-managed backend lists short names, and some backends list organization/project/stack.
-        return any(str(entry.get("name", "")).split("/")[-1] == self.environment for entry in stacks)
+        return any(
+            isinstance(entry, dict) and str(entry.get("name", "")).split("/")[-1] == self.environment
+            for entry in stacks
+        )
 
 
 def _last_line(text: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from invoke import Exit
 
 from shared import naming, outputs
@@ -36,42 +37,83 @@ class Target:
     session: boto3.session.Session
     table_name: str
     queue_url: str
+    # The API configuration parameter, which says how long stored items are kept.
+    api_config_parameter: str
     endpoint: Optional[str] = None
 
 
 def _tracking_modules():
     if str(LAMBDA_DIR) not in sys.path:
         sys.path.insert(0, str(LAMBDA_DIR))
-    from tracking import redrive, store, validation
+    from tracking import aws, config, redrive, store, validation
 
-    return redrive, store, validation
+    return aws, config, redrive, store, validation
+
+
+def _retention_days(target: Target, config) -> Optional[int]:
+    """Read the item retention the function applies, so redriven items expire like the API's own."""
+    ssm = target.session.client("ssm", region_name=naming.REGION, endpoint_url=target.endpoint)
+    try:
+        raw = ssm.get_parameter(Name=target.api_config_parameter)["Parameter"]["Value"]
+        return config.retention_days(json.loads(raw))
+    except (BotoCoreError, ClientError, ValueError, config.ConfigurationError) as exc:
+        raise Exit(
+            f"redrive {target.description}: parameter {target.api_config_parameter} could not be read: {exc}. "
+            "Fix: check the credentials (ssm:GetParameter), or redeploy the foundation layer"
+        ) from None
 
 
 def redrive_queue(target: Target, max_messages: int = 10_000, wait_seconds: int = 1) -> dict:
     """Replay up to ``max_messages`` parked updates into the target's table; return the report."""
-    redrive, store, validation = _tracking_modules()
-    dynamodb = target.session.client("dynamodb", region_name=naming.REGION, endpoint_url=target.endpoint)
-    sqs = target.session.client("sqs", region_name=naming.REGION, endpoint_url=target.endpoint)
+    aws, config, redrive, store, validation = _tracking_modules()
+    retention_days = _retention_days(target, config)
+    # The function's own bounded retries and timeouts, so a hung table cannot stall a redrive for minutes.
+    dynamodb = target.session.client(
+        "dynamodb", region_name=naming.REGION, endpoint_url=target.endpoint, config=aws.CONFIGS["dynamodb"]
+    )
+    sqs = target.session.client(
+        "sqs", region_name=naming.REGION, endpoint_url=target.endpoint, config=aws.CONFIGS["sqs"]
+    )
     print(f"redrive {target.description}: reading {target.queue_url}", flush=True)
     received_at = validation.format_timestamp(datetime.now(timezone.utc))
-    report = redrive.redrive(sqs, target.queue_url, store.TrackingStore(target.table_name, dynamodb), received_at,
-                             max_messages=max_messages, wait_seconds=wait_seconds)
+    try:
+        report = redrive.redrive(
+            sqs,
+            target.queue_url,
+            store.TrackingStore(target.table_name, dynamodb, retention_days),
+            received_at,
+            max_messages=max_messages,
+            wait_seconds=wait_seconds,
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise Exit(
+            f"redrive {target.description} failed: {exc}. Fix: for --local, check that `invoke local` "
+            "is still running (restart it if it was killed); for a stack, check the credentials"
+        ) from None
     return {**report.as_dict(), "errors": report.errors}
 
 
 def aws_target(foundation_outputs: Optional[dict], stack: str) -> Target:
     """Return the deployed table and queue from the foundation stack's outputs, or raise ``Exit``."""
     if foundation_outputs is None:
-        raise Exit(f"stack {stack} of the foundation layer could not be read. "
-                   "Fix: deploy it first (invoke deploy --layer foundation), or pass --local for the local API")
-    missing = [name for name in (outputs.TABLE_NAME, outputs.DEAD_LETTER_QUEUE_URL) if name not in foundation_outputs]
+        raise Exit(
+            f"stack {stack} of the foundation layer could not be read. "
+            "Fix: deploy it first (invoke deploy --layer foundation), or pass --local for the local API"
+        )
+    needed = (outputs.TABLE_NAME, outputs.DEAD_LETTER_QUEUE_URL, outputs.API_CONFIG_PARAMETER_NAME)
+    missing = [name for name in needed if name not in foundation_outputs]
     if missing:
         raise Exit(f"stack {stack} has no output {', '.join(missing)}. Fix: invoke deploy --layer foundation")
     session = boto3.session.Session(region_name=naming.REGION)
     if session.get_credentials() is None:
         raise Exit("no AWS credentials found. Fix: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-    return Target(f"stack {stack}", session, foundation_outputs[outputs.TABLE_NAME],
-                  foundation_outputs[outputs.DEAD_LETTER_QUEUE_URL])
+    return Target(
+        f"stack {stack}",
+        session,
+        foundation_outputs[outputs.TABLE_NAME],
+        foundation_outputs[outputs.DEAD_LETTER_QUEUE_URL],
+        foundation_outputs[outputs.API_CONFIG_PARAMETER_NAME],
+    )
 
 
 def write_local_state(state: dict, path: Optional[Path] = None) -> None:
@@ -95,20 +137,31 @@ def local_target(path: Optional[Path] = None) -> Target:
         aws_session_token=state.get("session_token"),
         region_name=naming.REGION,
     )
-    return Target(f"local API at {state['base_url']}", session, state["table_name"], state["queue_url"],
-                  endpoint=state["endpoint"])
+    return Target(
+        f"local API at {state['base_url']}",
+        session,
+        state["table_name"],
+        state["queue_url"],
+        state["api_config_parameter"],
+        endpoint=state["endpoint"],
+    )
 
 
 def print_report(report: dict, target: str) -> None:
-    print(f"redrive {target}: received {report['received']}, created {report['created']}, "
-          f"duplicate {report['duplicate']}, failed {report['failed']}, invalid {report['invalid']}")
+    print(
+        f"redrive {target}: received {report['received']}, created {report['created']}, "
+        f"duplicate {report['duplicate']}, failed {report['failed']}, invalid {report['invalid']}"
+    )
     for error in report["errors"][:20]:
         print(f"  {error}")
     if len(report["errors"]) > 20:
         print(f"  ... and {len(report['errors']) - 20} more")
-    if report["failed"] or report["invalid"]:
-        raise Exit(
-            f"{report['failed']} updates failed again and {report['invalid']} messages are not parked updates; "
-            "they stay on the queue. Fix: check the table (see the runbook), then run the redrive again",
-            code=1,
+    problems = []
+    if report["failed"]:
+        problems.append(f"failed again: {report['failed']} (check the table as the runbook says, then redrive again)")
+    if report["invalid"]:
+        problems.append(
+            f"not parked updates: {report['invalid']} (inspect them on the queue; redrive never deletes them)"
         )
+    if problems:
+        raise Exit("messages kept on the queue, " + "; ".join(problems), code=1)

@@ -6,6 +6,7 @@ into boto3 calls against moto server, so the two cannot drift apart.
 
 import json
 from dataclasses import dataclass
+from typing import Optional
 
 from shared import naming
 
@@ -20,7 +21,11 @@ TABLE_ATTRIBUTES = ((TABLE_PARTITION_KEY, "S"), (TABLE_SORT_KEY, "S"))
 QUEUE_MESSAGE_RETENTION_SECONDS = 14 * 24 * 60 * 60
 QUEUE_VISIBILITY_TIMEOUT_SECONDS = 60
 
-API_CONFIG = {"max_batch_size": 25, "default_history_limit": 50, "max_history_limit": 100}
+# DynamoDB's time to live reads this attribute: epoch seconds after which it may delete the item.
+# The function writes it only when the foundation's itemRetentionDays setting is set.
+TABLE_EXPIRY_ATTRIBUTE = "expires_at"
+
+API_CONFIG = {"default_history_limit": 50, "max_history_limit": 100}
 FEATURE_FLAGS = {"park_failed_writes": True, "history": True}
 
 
@@ -55,10 +60,18 @@ def database_connection(table: str, region: str = naming.REGION) -> str:
     return f"dynamodb://{table}?region={region}"
 
 
-def plain_parameter_values(table: str, region: str = naming.REGION) -> dict:
+def api_config(item_retention_days: Optional[int] = None) -> dict:
+    """Return the API configuration the function reads, with the item retention when one is set."""
+    config = dict(API_CONFIG)
+    if item_retention_days is not None:
+        config["item_retention_days"] = item_retention_days
+    return config
+
+
+def plain_parameter_values(table: str, region: str = naming.REGION, item_retention_days: Optional[int] = None) -> dict:
     """Return the value of every String parameter keyed by parameter key."""
     return {
-        API_CONFIG_PARAMETER.key: json.dumps(API_CONFIG, sort_keys=True),
+        API_CONFIG_PARAMETER.key: json.dumps(api_config(item_retention_days), sort_keys=True),
         DATABASE_CONNECTION_PARAMETER.key: database_connection(table, region),
         FEATURE_FLAGS_PARAMETER.key: json.dumps(FEATURE_FLAGS, sort_keys=True),
     }

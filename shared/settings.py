@@ -6,7 +6,9 @@ strings Pulumi returns and either returns typed values or raises ``SettingError`
 naming the key, the value, the allowed range and the command that fixes it.
 """
 
+import difflib
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
@@ -17,6 +19,9 @@ NAMESPACE = "tracking"
 
 # API Gateway ends every integration call after 29 seconds; the function must finish first.
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+# The function tries the table only while a write with its retries (about 7.5 s) and parking
+# with its retries (about 6.5 s) both still fit; a shorter timeout would park every update.
+MIN_FUNCTION_TIMEOUT_SECONDS = 15
 
 # AWS-managed Powertools layer version 27 ships Powertools 3.23.0, the last release for
 # Python 3.9, and is published for these runtimes on both architectures.
@@ -35,7 +40,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 _ORGANIZATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 
 
 class SettingError(ValueError):
@@ -101,10 +105,10 @@ SETTINGS = (
             "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or unset",
             "customer-managed key for the table; unset uses the AWS-managed key",
             lambda v: v is None or bool(_KMS_KEY_ARN.match(v))),
-    Setting("ttlAttribute", "foundation", None, _optional_text,
-            "a DynamoDB attribute name, or unset",
-            "attribute holding each item's expiry time (epoch seconds); unset keeps items forever",
-            lambda v: v is None or bool(_ATTRIBUTE.match(v))),
+    Setting("itemRetentionDays", "foundation", None, _optional_int, "1-36500 days, or unset",
+            "days each stored event is kept after it was received (DynamoDB time to live on the expires_at "
+            "attribute the function writes); unset keeps events forever",
+            lambda v: v is None or 1 <= v <= 36500),
     Setting("deletionProtection", "foundation", None, _bool, "true or false",
             "DynamoDB deletion protection; defaults to true for prod, false elsewhere"),
     Setting("runtime", "compute", "python3.9", _text, "one of " + ", ".join(LAYER_RUNTIMES),
@@ -115,11 +119,12 @@ SETTINGS = (
     Setting("memorySize", "compute", 256, _int, "128-10240 MB",
             "function memory in MB; 256 MB gives enough CPU for a sub-second cold start",
             lambda v: 128 <= v <= 10240),
-    Setting("timeout", "compute", 10, _int,
-            f"1-{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - 1} seconds (below API Gateway's "
-            f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s integration timeout)",
-            "function timeout in seconds; leaves time for retries and parking a failed write",
-            lambda v: 1 <= v < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS),
+    Setting("timeout", "compute", 20, _int,
+            f"{MIN_FUNCTION_TIMEOUT_SECONDS}-{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - 1} seconds (room for "
+            f"the table's retries and parking, below API Gateway's {API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s "
+            "integration timeout)",
+            "function timeout in seconds; fits the table's retries (about 7.5 s) plus parking (about 6.5 s)",
+            lambda v: MIN_FUNCTION_TIMEOUT_SECONDS <= v < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS),
     Setting("reservedConcurrency", "compute", None, _optional_int, "1-1000, or unset",
             "reserved concurrent executions; unset, because accounts with low limits reject it",
             lambda v: v is None or 1 <= v <= 1000),
@@ -236,10 +241,35 @@ def check_powertools_layer(runtime: str, architecture: str, environment: str) ->
     )
 
 
+def check_known_keys(keys, environment: str) -> None:
+    """Raise ``SettingError`` for a ``tracking:`` key no setting has, so a typo is not silently ignored."""
+    known = set(BY_KEY) | {secret.key for secret in SECRET_SETTINGS}
+    for full_key in sorted(keys):
+        namespace, _, key = str(full_key).partition(":")
+        if namespace != NAMESPACE or key in known:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f" Did you mean {NAMESPACE}:{close[0]}?" if close else ""
+        raise SettingError(
+            f"unknown setting {NAMESPACE}:{key}.{hint} Fix: pulumi config rm {NAMESPACE}:{key} --stack {environment}, "
+            f"then set the intended key"
+        )
+
+
+def _pulumi_config_keys() -> set:
+    # The CLI passes config in PULUMI_CONFIG; the mock engine sets the SDK's context variable.
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get())
+    keys.update(json.loads(os.environ.get("PULUMI_CONFIG") or "{}"))
+    return keys
+
+
 def read_pulumi_settings(layer: str) -> dict:
     """Read one layer's settings from the current Pulumi stack's config."""
     import pulumi
 
+    check_known_keys(_pulumi_config_keys(), pulumi.get_stack())
     config = pulumi.Config(NAMESPACE)
     raw = {setting.key: config.get(setting.key) for setting in settings_for(layer)}
     return read_settings(layer, pulumi.get_stack(), raw)

@@ -8,6 +8,7 @@ starting process, or ``local-access-key`` / ``local-secret-key`` when those are 
 """
 
 import contextlib
+import json
 import logging
 import re
 import signal
@@ -21,7 +22,7 @@ from devkit.local.client import TrackingClient
 from devkit.local.emulator import Emulator, start_emulator
 from devkit.local.function import FunctionRuntime
 from devkit.local.gateway import LocalGateway
-from shared import naming
+from shared import definitions, naming
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +111,16 @@ def run(port: int, stage: str = DEFAULT_STAGE, replay: bool = False) -> None:
         pass
     finally:
         print("Stopping the local API", flush=True)
-        with contextlib.suppress(FileNotFoundError):
-            redrive.local_state_file().unlink()
+        _remove_state(api)
         api.stop()
+
+
+def _remove_state(api: LocalApi) -> None:
+    """Remove the state file, unless another local API has written its own there since."""
+    path = redrive.local_state_file()
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")).get("base_url") == api.base_url:
+            path.unlink()
 
 
 def _write_state(api: LocalApi) -> None:
@@ -126,6 +134,7 @@ def _write_state(api: LocalApi) -> None:
         "session_token": session_token,
         "table_name": api.emulator.table_name,
         "queue_url": api.emulator.queue_url,
+        "api_config_parameter": api.emulator.parameter_names[definitions.API_CONFIG_PARAMETER.key],
     })
 
 
@@ -177,3 +186,5 @@ def _stop_on_sigterm(stopped: threading.Event) -> None:
     # signal.signal raises ValueError outside the main thread; there Ctrl+C or the caller stops the API.
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
+        # A shell starts background jobs with SIGINT ignored; Ctrl+C and kill -INT must still stop the API.
+        signal.signal(signal.SIGINT, lambda signum, frame: stopped.set())

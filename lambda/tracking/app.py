@@ -42,7 +42,7 @@ def service() -> TrackingService:
 
     return TrackingService(
         config,
-        TrackingStore(config.table_name, aws.client("dynamodb", config.region)),
+        TrackingStore(config.table_name, aws.client("dynamodb", config.region), config.item_retention_days),
         DeadLetterParking(config.dead_letter_queue_url, aws.client("sqs", config.region)),
         token_key,
     )
@@ -54,7 +54,8 @@ def _json_response(status: int, body: dict) -> Response:
 
 
 def _request_id() -> str:
-    return app.current_event.request_context.request_id or ""
+    # Events from a test console or a hand-made client may lack the request context.
+    return (app.current_event.get("requestContext") or {}).get("requestId") or ""
 
 
 @app.post(contract.TRACK_PATH)
@@ -64,7 +65,9 @@ def track() -> Response:
         raw = app.current_event.decoded_body
     except (UnicodeDecodeError, binascii.Error):
         raise invalid_body("body is not valid UTF-8 text or base64") from None
-    status, body = service().ingest(parse_body(raw), _request_id())
+    context = app.lambda_context
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    status, body = service().ingest(parse_body(raw), _request_id(), remaining)
     return _json_response(status, body)
 
 

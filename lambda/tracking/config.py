@@ -18,11 +18,11 @@ class FunctionConfig:
     dead_letter_queue_url: str
     page_token_key_parameter: str
     parameter_max_age_seconds: int
-    max_batch_size: int
     default_history_limit: int
     max_history_limit: int
     park_failed_writes: bool
     history_enabled: bool
+    item_retention_days: Optional[int] = None
 
 
 def _require(env: Mapping[str, str], name: str) -> str:
@@ -40,6 +40,28 @@ def _json_object(env: Mapping[str, str], name: str) -> dict:
         raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise ConfigurationError(f"environment variable {name} must be a JSON object, got {raw!r}")
+    return value
+
+
+def _flag(flags: dict, name: str, env: Mapping[str, str]) -> bool:
+    value = flags.get(name, True)
+    if not isinstance(value, bool):
+        raise ConfigurationError(
+            f"feature flag {name} in {contract.ENV_FEATURE_FLAGS} must be true or false, got {value!r}"
+        )
+    return value
+
+
+def retention_days(api: dict) -> Optional[int]:
+    """Return the API configuration's item retention in days, or None to keep items forever."""
+    value = api.get("item_retention_days")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            f"item_retention_days in {contract.ENV_API_CONFIG} must be a whole number of days of 1 or more, "
+            f"got {value!r}"
+        )
     return value
 
 
@@ -74,9 +96,9 @@ def load_config(env: Optional[Mapping[str, str]] = None) -> FunctionConfig:
         dead_letter_queue_url=_require(env, contract.ENV_DEAD_LETTER_QUEUE_URL),
         page_token_key_parameter=_require(env, contract.ENV_PAGE_TOKEN_KEY_PARAMETER),
         parameter_max_age_seconds=parameter_max_age,
-        max_batch_size=int(api.get("max_batch_size", contract.MAX_BATCH_SIZE)),
         default_history_limit=int(api.get("default_history_limit", contract.DEFAULT_HISTORY_LIMIT)),
         max_history_limit=int(api.get("max_history_limit", contract.MAX_HISTORY_LIMIT)),
-        park_failed_writes=bool(flags.get("park_failed_writes", True)),
-        history_enabled=bool(flags.get("history", True)),
+        park_failed_writes=_flag(flags, "park_failed_writes", env),
+        history_enabled=_flag(flags, "history", env),
+        item_retention_days=retention_days(api),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tracking.errors import RequestInvalid, StorageUnavailable
-from tracking.parking import MESSAGE_KIND
+from tracking.parking import MESSAGE_KIND, MESSAGE_VERSION
 from tracking.store import TrackingStore
 from tracking.validation import validate_track_body
 
@@ -38,12 +38,21 @@ class RedriveReport:
 
 def _parked_update(body: str) -> dict:
     message = json.loads(body)
+    if not isinstance(message, dict):
+        raise ValueError(f"message body is a JSON {type(message).__name__}, not a parked update object")
     if message.get("kind") != MESSAGE_KIND:
         raise ValueError(f"message kind {message.get('kind')!r} is not {MESSAGE_KIND!r}")
+    if message.get("version") != MESSAGE_VERSION:
+        raise ValueError(f"message version {message.get('version')!r} is not {MESSAGE_VERSION}")
     # The update was validated when it was parked; validate again, because a queue can be
     # written by anyone allowed to send to it.
     _, (update,) = validate_track_body(message["update"])
     return update
+
+
+# Messages received stay hidden this long, so one run never receives a message twice; a message
+# kept on the queue (failed or invalid) is made visible again when the run ends.
+VISIBILITY_TIMEOUT_SECONDS = 900
 
 
 def redrive(
@@ -56,26 +65,35 @@ def redrive(
 ) -> RedriveReport:
     """Replay up to ``max_messages`` parked updates and return the counts."""
     report = RedriveReport()
+    seen: set = set()
+    kept: list = []
     while report.received < max_messages:
         batch = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, VisibilityTimeout=60
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(10, max_messages - report.received),
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=VISIBILITY_TIMEOUT_SECONDS,
         ).get("Messages", [])
-        if not batch:
+        fresh = [message for message in batch if message["MessageId"] not in seen]
+        if not fresh:
             break
-        for message in batch:
+        for message in fresh:
+            seen.add(message["MessageId"])
             report.received += 1
             try:
                 update = _parked_update(message["Body"])
-            except (ValueError, KeyError, RequestInvalid) as exc:
+            except (ValueError, KeyError, TypeError, RequestInvalid) as exc:
                 # Kept on the queue: an operator decides what a malformed message means.
                 report.invalid += 1
                 report.errors.append(f"message {message['MessageId']}: {exc}")
+                kept.append(message["ReceiptHandle"])
                 continue
             try:
                 result = store.put_update(update, received_at, f"redrive:{message['MessageId']}")
             except StorageUnavailable as exc:
                 report.failed += 1
                 report.errors.append(f"message {message['MessageId']}: {exc}")
+                kept.append(message["ReceiptHandle"])
                 continue
             setattr(report, result, getattr(report, result) + 1)
             try:
@@ -83,4 +101,15 @@ def redrive(
             except (ClientError, BotoCoreError) as exc:
                 # Stored but still queued: the next run finds it a duplicate and deletes it.
                 report.errors.append(f"message {message['MessageId']}: stored but not deleted: {exc}")
+    _release(sqs, queue_url, kept)
     return report
+
+
+def _release(sqs, queue_url: str, receipt_handles: list) -> None:
+    """Make the messages kept on the queue visible again at once, so the next run can retry them."""
+    for handle in receipt_handles:
+        try:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+        except (ClientError, BotoCoreError):
+            # They become visible anyway when the visibility timeout ends.
+            continue

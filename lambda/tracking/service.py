@@ -1,11 +1,11 @@
 """Ingestion and status lookup, independent of HTTP: the router in ``app`` calls these."""
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Optional
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tracking import contract, tokens
+from tracking import aws, contract, tokens
 from tracking.config import FunctionConfig
 from tracking.errors import ParkingFailed, RequestInvalid, ShipmentNotFound, StorageUnavailable
 from tracking.observability import logger, metrics
@@ -14,6 +14,7 @@ from tracking.store import TrackingStore
 from tracking.validation import format_timestamp, validate_status_query, validate_track_body
 
 RESULT_STATUS = {"created": 201, "duplicate": 200, "queued": 202}
+WRITE_RESERVE_MS = aws.TABLE_WRITE_BUDGET_MS + aws.PARKING_BUDGET_MS
 
 
 def utc_now() -> datetime:
@@ -35,22 +36,28 @@ class TrackingService:
         self.token_key = token_key
         self.clock = clock
 
-    def ingest(self, body, request_id: str) -> tuple:
+    def ingest(self, body, request_id: str, remaining_ms: Optional[Callable[[], int]] = None) -> tuple:
         """Store one update or a batch; return (HTTP status, response body).
 
         Raises ``RequestInvalid`` before anything is written, and ``ParkingFailed`` when an
         update could be neither stored nor parked (the caller then retries, which is safe
-        because stored updates come back as duplicates).
+        because stored updates come back as duplicates). ``remaining_ms`` returns the time the
+        invocation has left: an update whose write and parking would no longer both fit is
+        parked without trying the table, so the request never runs into the function timeout.
         """
         now = self.clock()
         is_batch, updates = validate_track_body(body, now)
         received_at = format_timestamp(now)
         results = []
         storage_error = None
-        for update in updates:
+        for index, update in enumerate(updates):
+            if storage_error is None and remaining_ms is not None and remaining_ms() < WRITE_RESERVE_MS:
+                storage_error = "not enough time left in this invocation to try the table"
+                logger.warning("parking the rest of the request", error=storage_error)
             if storage_error is None:
                 try:
-                    result = self.store.put_update(update, received_at, request_id)
+                    # Per item, so a repeat inside one batch is still a duplicate of the first copy.
+                    result = self.store.put_update(update, received_at, f"{request_id}/{index}")
                 except StorageUnavailable as exc:
                     # Later items of this request skip the table, so a dead table cannot use
                     # up the function's time with one retry cycle per item.

@@ -7,8 +7,10 @@ same instant get two keys. Event times are fixed-width UTC strings, so the sort 
 orders events by event time, not by arrival.
 """
 
+import calendar
 import hashlib
 import json
+import time
 from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,6 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tracking.errors import StorageUnavailable
 
 EVENT_FIELDS = ("status", "carrier", "carrier_status", "location", "description")
+# The attribute the table's time to live reads, as the foundation stack declares it.
+EXPIRY_ATTRIBUTE = "expires_at"
+SECONDS_PER_DAY = 24 * 60 * 60
 
 
 def content_digest(update: dict) -> str:
@@ -54,24 +59,39 @@ def _from_item(item: dict) -> dict:
     return event
 
 
+def expiry_epoch_seconds(received_at: str, retention_days: int) -> int:
+    """Return when an item received at ``received_at`` (the contract's UTC form) may be deleted."""
+    received = time.strptime(received_at[:19], "%Y-%m-%dT%H:%M:%S")
+    return calendar.timegm(received) + retention_days * SECONDS_PER_DAY
+
+
 class TrackingStore:
-    def __init__(self, table_name: str, dynamodb):
+    def __init__(self, table_name: str, dynamodb, retention_days: Optional[int] = None):
         self.table_name = table_name
         self.dynamodb = dynamodb
+        # Unset keeps items forever; set, each item carries the expiry time the table's TTL reads.
+        self.retention_days = retention_days
 
     def put_update(self, update: dict, received_at: str, request_id: str) -> str:
         """Store a normalized update once; return "created", or "duplicate" for a redelivery."""
+        item = _to_item(update, received_at, request_id)
+        if self.retention_days is not None:
+            item[EXPIRY_ATTRIBUTE] = {"N": str(expiry_epoch_seconds(received_at, self.retention_days))}
         try:
             self.dynamodb.put_item(
                 TableName=self.table_name,
-                Item=_to_item(update, received_at, request_id),
+                Item=item,
                 # "timestamp" is a DynamoDB reserved word, so both key names go through placeholders.
                 ConditionExpression="attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
                 ExpressionAttributeNames={"#pk": "tracking_id", "#sk": "timestamp"},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return "duplicate"
+                # A retry of this very request can meet the item its first attempt stored, when
+                # only the answer to that attempt was lost: that is still a new update.
+                stored_by = exc.response.get("Item", {}).get("request_id", {}).get("S")
+                return "created" if request_id and stored_by == request_id else "duplicate"
             raise StorageUnavailable(f"table {self.table_name} rejected the write: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageUnavailable(f"table {self.table_name} is unreachable: {exc}") from exc

@@ -19,7 +19,11 @@ def _encode(raw: bytes) -> str:
 
 
 def _decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url strictly: any other character, or any other spelling, is rejected."""
+    raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    if _encode(raw) != text:
+        raise ValueError("not the canonical base64url form")
+    return raw
 
 
 def _signature(key: bytes, payload: bytes) -> bytes:

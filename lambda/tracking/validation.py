@@ -290,6 +290,9 @@ def _normalize(update: dict, path: str, item: Optional[int], now: datetime, erro
     if moment is None:
         return None
     normalized = dict(update)
+    if normalized.get("location") == {}:
+        # An empty location says nothing, so it is the same event as one without a location.
+        del normalized["location"]
     normalized["tracking_id"] = normalize_tracking_id(update["tracking_id"])
     normalized["timestamp"] = format_timestamp(moment)
     return normalized

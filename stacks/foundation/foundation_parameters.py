@@ -43,7 +43,10 @@ class TrackingParameters(pulumi.ComponentResource):
             )
             page_token_key = pulumi.Output.secret(generated.result)
 
-        plain_values = pulumi.Output.from_input(table_name).apply(definitions.plain_parameter_values)
+        retention_days = settings["itemRetentionDays"]
+        plain_values = pulumi.Output.from_input(table_name).apply(
+            lambda table: definitions.plain_parameter_values(table, item_retention_days=retention_days)
+        )
         secret_values = {definitions.PAGE_TOKEN_KEY_PARAMETER.key: page_token_key}
 
         self.parameters = {}

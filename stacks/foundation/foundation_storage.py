@@ -8,11 +8,10 @@ from shared.provider import resource_options
 
 def create_table(settings: dict, provider: aws.Provider, tags: dict) -> aws.dynamodb.Table:
     """Declare the on-demand tracking table with point-in-time recovery and encryption at rest."""
-    ttl_attribute = settings["ttlAttribute"]
-    if ttl_attribute:
-        ttl = aws.dynamodb.TableTtlArgs(enabled=True, attribute_name=ttl_attribute)
+    if settings["itemRetentionDays"] is not None:
+        ttl = aws.dynamodb.TableTtlArgs(enabled=True, attribute_name=definitions.TABLE_EXPIRY_ATTRIBUTE)
     else:
-        # Declared even when off, so that unsetting ttlAttribute disables TTL on an existing table.
+        # Declared even when off, so that unsetting itemRetentionDays disables TTL on an existing table.
         ttl = aws.dynamodb.TableTtlArgs(enabled=False)
 
     return aws.dynamodb.Table(

@@ -36,7 +36,7 @@ class LambdaContext:
 
     @staticmethod
     def get_remaining_time_in_millis() -> int:
-        return 10_000
+        return 20_000
 
 
 @dataclass

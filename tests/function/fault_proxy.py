@@ -37,6 +37,9 @@ class FaultProxy:
     def __init__(self, upstream: str):
         self.upstream = urlparse(upstream)
         self.rules: dict = {}
+        # Operations forwarded to the emulator whose answer is then replaced by a fault.
+        self.after_forward: dict = {}
+        self._after_forward_left = 0
         self.seen: Counter = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -51,8 +54,14 @@ class FaultProxy:
         """Answer every operation starting with ``prefix`` (e.g. "DynamoDB_20120810.PutItem") with ``fault``."""
         self.rules[prefix] = fault
 
+    def fail_after_forward(self, prefix: str, fault: tuple, times: int = 1) -> None:
+        """Let the next ``times`` matching operations reach the emulator, then lose each answer and send ``fault``."""
+        self.after_forward[prefix] = fault
+        self._after_forward_left = times
+
     def heal(self) -> None:
         self.rules.clear()
+        self.after_forward.clear()
 
     def start(self) -> "FaultProxy":
         self._thread.start()
@@ -63,8 +72,8 @@ class FaultProxy:
         self._server.server_close()
         self._thread.join()
 
-    def _rule_for(self, operation: str):
-        for prefix, fault in self.rules.items():
+    def _rule_for(self, operation: str, rules: dict = None):
+        for prefix, fault in (self.rules if rules is None else rules).items():
             if operation.startswith(prefix):
                 return fault
         return None
@@ -83,6 +92,13 @@ class FaultProxy:
                 with proxy._lock:
                     proxy.seen[operation] += 1
                 fault = proxy._rule_for(operation)
+                if fault is None and proxy._rule_for(operation, proxy.after_forward) is not None:
+                    with proxy._lock:
+                        lose_answer = proxy._after_forward_left > 0
+                        proxy._after_forward_left -= 1
+                    if lose_answer:
+                        self._forward(body)
+                        fault = proxy._rule_for(operation, proxy.after_forward)
                 if fault is not None:
                     status, code, message = fault
                     payload = json.dumps({"__type": code, "message": message}).encode()
@@ -93,11 +109,7 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                connection = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
+                response, data = self._forward(body)
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
@@ -105,7 +117,15 @@ class FaultProxy:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _forward(self, body: bytes):
+                connection = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
                 connection.close()
+                return response, data
 
             do_GET = do_POST = do_PUT = do_DELETE = _relay
 

@@ -8,6 +8,7 @@ answered 201, 200 or 202 is stored exactly once, and nothing answered 503 is sto
 import json
 import random
 
+import boto3
 import pytest
 
 from tests.function.conftest import reset_function_caches
@@ -161,3 +162,69 @@ def test_acknowledged_updates_stored_exactly_once(emulated, proxy, invoke):
     assert set(stored) == acknowledged
     assert refused - acknowledged, "the seed should produce at least one update that only ever got 503"
     assert not (refused - acknowledged) & set(stored)
+
+
+def test_lost_answer_retry_still_created(emulated, proxy, invoke):
+    """The table stores the write but its answer is lost; botocore's retry meets the stored item."""
+    proxy.fail_after_forward(PUT_ITEM, INTERNAL_ERROR)
+
+    status, body = invoke("POST", "/track", _update(6))
+
+    assert proxy.seen[PUT_ITEM] >= 2, "the write was not retried, so the test proves nothing"
+    assert status == 201, body
+    assert len(emulated.stored_items()) == 1
+
+
+def test_short_deadline_parks_without_table(emulated, proxy, invoke, monkeypatch):
+    from tests.function.conftest import LambdaContext
+
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: 3_000))
+
+    status, body = invoke("POST", "/track", _update(7))
+
+    assert status == 202, body
+    assert proxy.seen[PUT_ITEM] == 0
+    assert emulated.parked_count() == 1
+
+
+def test_redrive_during_outage_reads_each_message_once(emulated, proxy, invoke):
+    proxy.fail(PUT_ITEM, THROTTLED)
+    invoke("POST", "/track", {"updates": [_update(n) for n in range(12)]})
+    throttled_table = boto3.client("dynamodb", endpoint_url=proxy.endpoint, region_name="us-west-2")
+    store = TrackingStore(emulated.table_name, throttled_table)
+
+    report = redrive(emulated.client("sqs"), emulated.queue_url, store, "2024-05-02T00:00:00.000Z", wait_seconds=0)
+
+    assert report.received == 12
+    assert report.failed == 12
+    proxy.heal()
+    assert _redrive(emulated).created == 12, "failed messages were not released for the next run"
+
+
+def test_redrive_honours_max_messages(emulated, proxy, invoke):
+    proxy.fail(PUT_ITEM, THROTTLED)
+    invoke("POST", "/track", {"updates": [_update(n) for n in range(5)]})
+    proxy.heal()
+    store = TrackingStore(emulated.table_name, emulated.client("dynamodb"))
+
+    report = redrive(
+        emulated.client("sqs"), emulated.queue_url, store, "2024-05-02T00:00:00.000Z", max_messages=1, wait_seconds=0
+    )
+
+    assert report.received == 1
+    assert len(emulated.stored_items()) == 1
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", "null", '"text"', "not json", '{"kind": "tracking-update", "version": 99}'])
+def test_redrive_counts_malformed_message_invalid(emulated, body):
+    sqs = emulated.client("sqs")
+    sqs.send_message(QueueUrl=emulated.queue_url, MessageBody=body)
+    update = validate_track_body(_update(8))[1][0]
+    from tracking.parking import parked_message
+
+    sqs.send_message(QueueUrl=emulated.queue_url, MessageBody=parked_message(update, "e", "r", "2024-05-01T00:00:00Z"))
+
+    report = _redrive(emulated)
+
+    assert report.invalid == 1
+    assert report.created == 1

@@ -57,7 +57,10 @@ def test_status_history_pages_cover_every_event_once(emulated, invoke):
     assert seen == sorted(seen, reverse=True)
 
 
-@pytest.mark.parametrize("tamper", ["flip-payload", "flip-signature", "garbage", "other-shipment"])
+@pytest.mark.parametrize(
+    "tamper",
+    ["flip-payload", "flip-signature", "garbage", "other-shipment", "inserted-junk", "padding", "std-alphabet"],
+)
 def test_status_altered_token_rejected(emulated, invoke, tamper):
     for minute in range(3):
         invoke("POST", "/track", _update(minute))
@@ -72,6 +75,14 @@ def test_status_altered_token_rejected(emulated, invoke, tamper):
         token = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
     elif tamper == "garbage":
         token = "not-a-token"
+    elif tamper == "inserted-junk":
+        token = payload[:4] + "!!**" + payload[4:] + "." + signature
+    elif tamper == "padding":
+        token = token + "=="
+    elif tamper == "std-alphabet":
+        token = token.replace("-", "+").replace("_", "/")
+        if "+" not in token and "/" not in token:
+            token = token + "+"
     else:
         tracking_id = "OTHER1"
 

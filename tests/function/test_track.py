@@ -141,3 +141,37 @@ def test_track_lone_surrogate_rejected_not_500(emulated, invoke):
     assert status == 400, body
     assert body["errors"][0]["field"] == "location.city"
     assert body["errors"][0]["rule"] == "unicode"
+
+
+def test_track_empty_location_same_as_none(emulated, invoke):
+    invoke("POST", "/track", dict(UPDATE, location={}))
+    status, body = invoke("POST", "/track", {k: v for k, v in UPDATE.items() if k != "location"})
+
+    assert status == 200, body
+    assert len(emulated.stored_items()) == 1
+
+
+def test_track_without_retention_writes_no_expiry(emulated, invoke):
+    invoke("POST", "/track", UPDATE)
+
+    (item,) = emulated.stored_items()
+    assert "expires_at" not in item
+
+
+def test_track_with_retention_writes_expiry_from_arrival(emulated, invoke, monkeypatch):
+    import json
+
+    from shared import definitions
+    from tests.function.conftest import reset_function_caches
+    from tracking import contract
+
+    monkeypatch.setenv(contract.ENV_API_CONFIG, json.dumps(definitions.api_config(item_retention_days=30)))
+    reset_function_caches()
+    before = int(datetime.now(timezone.utc).timestamp())
+    status, _ = invoke("POST", "/track", UPDATE)
+    after = int(datetime.now(timezone.utc).timestamp())
+
+    assert status == 201
+    (item,) = emulated.stored_items()
+    # Counted from arrival, not from the event time, which here lies years in the past.
+    assert before + 30 * 86400 <= int(item["expires_at"]["N"]) <= after + 30 * 86400

@@ -11,7 +11,7 @@ OPTIONAL_FEATURES = {
     "clientTrustedPrincipals": '["arn:aws:iam::123456789012:root"]',
     "alarmEmail": "oncall@example.com",
     "tableKmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
-    "ttlAttribute": "expires_at",
+    "itemRetentionDays": "365",
     "reservedConcurrency": "5",
 }
 OPTIONAL_SECRETS = {"pageTokenKey": "policy-test-page-token-key-0123456789abcdef"}

@@ -54,6 +54,17 @@ def _package_files_on_disk() -> list:
 # --- log group ---
 
 
+def test_shortest_allowed_timeout_leaves_room_to_try_the_table():
+    """A timeout below the function's write reserve would park every update without trying the table."""
+    from tracking import service
+
+    shortest_ms = settings.MIN_FUNCTION_TIMEOUT_SECONDS * 1000
+    assert not settings.BY_KEY["timeout"].check(settings.MIN_FUNCTION_TIMEOUT_SECONDS - 1)
+    assert settings.BY_KEY["timeout"].check(settings.MIN_FUNCTION_TIMEOUT_SECONDS)
+    assert shortest_ms > service.WRITE_RESERVE_MS
+    assert settings.BY_KEY["timeout"].default * 1000 > service.WRITE_RESERVE_MS
+
+
 @pytest.mark.parametrize("environment", ("dev", "prod"))
 def test_log_group_name_and_default_retention(run_layer, environment):
     log_group = run_layer("compute", environment).one(LOG_GROUP)
@@ -96,7 +107,7 @@ def test_function_core_properties(run_layer, upstream_outputs, environment):
     assert function.inputs["runtime"] == "python3.9", function.name
     assert function.inputs["architectures"] == ["x86_64"], function.name
     assert function.inputs["memorySize"] == 256, function.name
-    assert function.inputs["timeout"] == 10, function.name
+    assert function.inputs["timeout"] == 20, function.name
     assert function.inputs["role"] == foundation[outputs.FUNCTION_ROLE_ARN], function.name
     assert function.inputs["tracingConfig"] == {"mode": "Active"}, function.name
     assert function.inputs["deadLetterConfig"] == {"targetArn": foundation[outputs.DEAD_LETTER_QUEUE_ARN]}, (
@@ -329,8 +340,9 @@ def test_reference_wrong_organization_fails(run_layer, upstream_outputs):
     [
         ("runtime", "python3.8", "python3.9, python3.10, python3.11, python3.12, python3.13"),
         ("architecture", "mips", "x86_64 or arm64"),
-        ("timeout", "29", "1-28 seconds"),
-        ("timeout", "0", "1-28 seconds"),
+        ("timeout", "29", "15-28 seconds"),
+        ("timeout", "0", "15-28 seconds"),
+        ("timeout", "14", "15-28 seconds"),
         ("memorySize", "64", "128-10240 MB"),
         ("memorySize", "lots", "128-10240 MB"),
         ("reservedConcurrency", "0", "1-1000, or unset"),

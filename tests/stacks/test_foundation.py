@@ -117,10 +117,31 @@ def test_table_ttl_disabled_by_default(foundation_run):
     assert table.inputs["ttl"] == {"enabled": False}, table.name
 
 
-def test_table_ttl_enabled_with_attribute(run_layer):
-    table = run_layer("foundation", config={"ttlAttribute": "expires_at"}).one(TABLE)
+def test_item_retention_enables_ttl_on_the_attribute_the_function_writes(run_layer, reveal):
+    from tracking import store
 
-    assert table.inputs["ttl"] == {"enabled": True, "attributeName": "expires_at"}, table.name
+    run = run_layer("foundation", config={"itemRetentionDays": "400"})
+    table = run.one(TABLE)
+    api_config = json.loads(reveal(run.named("parameters-api-config").inputs["value"])[1])
+
+    assert table.inputs["ttl"] == {"enabled": True, "attributeName": store.EXPIRY_ATTRIBUTE}, table.name
+    assert definitions.TABLE_EXPIRY_ATTRIBUTE == store.EXPIRY_ATTRIBUTE
+    assert api_config["item_retention_days"] == 400
+
+
+def test_no_item_retention_leaves_it_out_of_the_api_config(foundation_run, reveal):
+    api_config = json.loads(reveal(foundation_run.named("parameters-api-config").inputs["value"])[1])
+
+    assert "item_retention_days" not in api_config
+
+
+@pytest.mark.parametrize("raw", ("0", "36501", "forever", "-5"))
+def test_item_retention_out_of_range_rejected(run_layer, raw):
+    with pytest.raises(settings.SettingError) as caught:
+        run_layer("foundation", config={"itemRetentionDays": raw})
+
+    assert "tracking:itemRetentionDays" in str(caught.value)
+    assert "1-36500 days, or unset" in str(caught.value)
 
 
 # --- dead letter queue ---
@@ -426,7 +447,7 @@ def test_export_values_per_environment(runs_by_environment, environment):
     ("key", "value", "allowed"),
     [
         ("tableKmsKeyArn", "alias/tracking", "a KMS key ARN"),
-        ("ttlAttribute", "expires-at!", "a DynamoDB attribute name"),
+        ("itemRetentionDays", "0", "1-36500 days, or unset"),
         ("deletionProtection", "maybe", "true or false"),
         ("logRetentionDays", "10", "retention values"),
     ],
