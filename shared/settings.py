@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
+from urllib.parse import urlsplit
 
 from shared import naming
 
@@ -38,7 +39,8 @@ LOG_RETENTION_DAYS = (
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
-_KMS_KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+# The table lives in the kit's region, and DynamoDB takes a key from the table's own region only.
+_KMS_KEY_ARN = re.compile(rf"arn:aws:kms:{naming.REGION}:\d{{12}}:key/[0-9a-f-]{{36}}")
 _ORGANIZATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -55,6 +57,11 @@ class Setting:
     allowed: str
     description: str
     check: Callable[[Any], bool] = lambda value: True
+
+
+def _is_endpoint_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
 
 
 def _int(raw: str) -> int:
@@ -100,11 +107,11 @@ SETTINGS = (
             "value of the CostCenter tag", lambda v: bool(_TAG_VALUE.match(v))),
     Setting("endpoint", "all", None, _optional_text, "an http(s) URL of an AWS emulator, or unset",
             "send every AWS call to this emulator instead of AWS (moto server, LocalStack)",
-            lambda v: v is None or v.startswith(("http://", "https://"))),
+            lambda v: v is None or _is_endpoint_url(v)),
     Setting("tableKmsKeyArn", "foundation", None, _optional_text,
-            "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), or unset",
+            f"a KMS key ARN in {naming.REGION} (arn:aws:kms:{naming.REGION}:<account>:key/<id>), or unset",
             "customer-managed key for the table; unset uses the AWS-managed key",
-            lambda v: v is None or bool(_KMS_KEY_ARN.match(v))),
+            lambda v: v is None or bool(_KMS_KEY_ARN.fullmatch(v))),
     Setting("itemRetentionDays", "foundation", None, _optional_int, "1-36500 days, or unset",
             "days each stored event is kept after it was received (DynamoDB time to live on the expires_at "
             "attribute the function writes); unset keeps events forever",

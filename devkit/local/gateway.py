@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import threading
 import time
 import traceback
@@ -30,6 +31,7 @@ LOOPBACK = "127.0.0.1"
 
 # API Gateway's payload limit for REST APIs is 10 MB; larger requests get 413.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 # An oversized body up to this size is read and dropped before the 413, so the client sees the
 # response instead of a reset connection. A larger one gets the 413 without being read.
 MAX_DRAINED_BYTES = 4 * MAX_BODY_BYTES
@@ -292,6 +294,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._serve
         raise AttributeError(name)
 
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        """Answer what http.server rejects itself (a bad request line, oversized headers) in JSON.
+
+        The base class would send an HTML page; clients of the gateway always get the JSON body of
+        its own 4XX responses, with the status http.server chose.
+        """
+        gateway: LocalGateway = self.server.gateway  # type: ignore[attr-defined]
+        self.close_connection = True
+        # An unparsable request line leaves the version at HTTP/0.9, which would drop the status line.
+        self.request_version = self.protocol_version
+        response = gateway.gateway_response(BAD_REQUEST, events.new_request_id(), message or explain or "Bad request")
+        response.status = code
+        logger.info("request rejected by the HTTP parser status=%d error=%s", code, message or "-")
+        self._write(response)
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's signature
         # The gateway logs one line per request itself; the base class would print a second one.
         return
@@ -364,10 +381,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = bytearray()
         while True:
             line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _BadFraming(f"invalid chunk size line {line[:40]!r}") from None
+            size_field = line.split(b";")[0].strip()
+            # Hex digits only: int() alone would also take a sign, "0x" or underscores.
+            if not _CHUNK_SIZE.fullmatch(size_field):
+                raise _BadFraming(f"invalid chunk size line {line[:40]!r}")
+            size = int(size_field, 16)
             if size == 0:
                 # Skip optional trailer fields up to the blank line that ends the message.
                 while self.rfile.readline(1024).strip():
@@ -375,8 +393,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return bytes(body)
             if len(body) + size > MAX_BODY_BYTES:
                 raise _BodyTooLarge()
-            body += self.rfile.read(size)
-            self.rfile.readline(1024)
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise _BadFraming(f"the connection ended inside a chunk of {size} bytes")
+            body += chunk
+            if self.rfile.readline(1024).strip():
+                raise _BadFraming("a chunk is longer than its size line says")
 
     def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)

@@ -242,9 +242,11 @@ def _request_time(headers: Mapping[str, str]) -> Tuple[datetime, str, str]:
     if "date" in headers:
         raw = headers["date"].strip()
         try:
-            parsed = parsedate_to_datetime(raw).astimezone(timezone.utc)
+            parsed = parsedate_to_datetime(raw)
         except (TypeError, ValueError):
             raise _invalid(f"Date {raw!r} is not an HTTP date") from None
+        # The zone "-0000" parses without a zone; it still means UTC, never this machine's zone.
+        parsed = parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
         return parsed, parsed.strftime(AMZ_DATE_FORMAT), "date"
     raise _invalid("the request has an Authorization header but neither an X-Amz-Date nor a Date header")
 

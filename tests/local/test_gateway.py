@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from devkit.local import sigv4
 from devkit.local.client import TrackingClient
 from devkit.local.gateway import MAX_DRAINED_BYTES, IncomingRequest, LocalGateway
-from shared import naming
+from shared import naming, settings
 
 CREDENTIALS = sigv4.Credentials("AKIDGATEWAYTEST", "gateway-test-secret")
 ACCOUNT_ID = "111122223333"
@@ -136,7 +136,8 @@ def test_lambda_context_attributes(client, stand_in):
     assert context.invoked_function_arn == f"arn:aws:lambda:us-west-2:{ACCOUNT_ID}:function:{context.function_name}"
     assert context.memory_limit_in_mb == 256
     assert len(context.aws_request_id) == 36
-    assert 9_000 < context.get_remaining_time_in_millis() <= 10_000
+    timeout_ms = settings.BY_KEY["timeout"].default * 1000
+    assert timeout_ms - 1_000 < context.get_remaining_time_in_millis() <= timeout_ms
 
 
 def test_proxy_response_headers_and_base64_body(client, stand_in):
@@ -234,6 +235,54 @@ def test_invalid_content_length_gets_400(gateway, stand_in):
 
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"is not a number" in answer
+    assert stand_in.calls == []
+
+
+@pytest.mark.parametrize(
+    "size_line",
+    [b"-5", b"0x10", b"+a", b"1_0", b"zz", b"1" * 17],
+    ids=["negative", "0x", "sign", "underscore", "not-hex", "too-long"],
+)
+def test_invalid_chunk_size_gets_400_at_once(gateway, stand_in, size_line):
+    request = b"POST /test/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + size_line + b"\r\n"
+
+    answer = raw_exchange(gateway.port, request)
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"invalid chunk size line" in answer
+    assert stand_in.calls == []
+
+
+def test_chunk_longer_than_its_size_gets_400(gateway, stand_in):
+    request = (
+        b"POST /test/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\n{}extra\r\n0\r\n\r\n"
+    )
+
+    answer = raw_exchange(gateway.port, request)
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"longer than its size line" in answer
+    assert stand_in.calls == []
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"NOT A REQUEST LINE AT ALL\r\n\r\n", 400),
+        (b"GET /test/status HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+        (b"GET /test/status HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(120)) + b"\r\n", 431),
+        (b"GET /test/status HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    ],
+    ids=["request-line", "long-header", "many-headers", "version"],
+)
+def test_http_parser_rejections_are_json(gateway, stand_in, request_bytes, status):
+    answer = raw_exchange(gateway.port, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+
+    assert head.startswith(b"HTTP/1.1 %d " % status), head[:80]
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body)["message"]
     assert stand_in.calls == []
 
 

@@ -198,3 +198,21 @@ def test_date_header_replaces_amz_date():
 
     assert "x-amz-date" not in names
     assert "date" in caller.signed_headers
+
+
+@pytest.mark.parametrize("zone", ["-0000", "+0000", "GMT"])
+def test_date_header_in_utc_whatever_the_local_zone(monkeypatch, zone):
+    # "-0000" parses without a zone; reading it as local time would shift it by the machine's offset.
+    import time
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        moment, amz_date, header = sigv4._request_time({"date": f"Wed, 01 May 2024 12:00:00 {zone}"})
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+    assert moment == datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    assert amz_date == "20240501T120000Z"
+    assert header == "date"

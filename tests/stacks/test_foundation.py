@@ -446,7 +446,11 @@ def test_export_values_per_environment(runs_by_environment, environment):
 @pytest.mark.parametrize(
     ("key", "value", "allowed"),
     [
-        ("tableKmsKeyArn", "alias/tracking", "a KMS key ARN"),
+        ("tableKmsKeyArn", "alias/tracking", "a KMS key ARN in us-west-2"),
+        ("tableKmsKeyArn", CUSTOMER_KEY_ARN.replace(REGION, "eu-west-1"), "a KMS key ARN in us-west-2"),
+        ("endpoint", "http://", "an http(s) URL of an AWS emulator"),
+        ("endpoint", "ftp://127.0.0.1:5000", "an http(s) URL of an AWS emulator"),
+        ("endpoint", "127.0.0.1:5000", "an http(s) URL of an AWS emulator"),
         ("itemRetentionDays", "0", "1-36500 days, or unset"),
         ("deletionProtection", "maybe", "true or false"),
         ("logRetentionDays", "10", "retention values"),
