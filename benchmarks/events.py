@@ -39,7 +39,10 @@ class LambdaContext:
 
     @staticmethod
     def get_remaining_time_in_millis() -> int:
-        return 10_000
+        # A fresh invocation with the compute stack's default timeout: room to try the table.
+        from shared import settings
+
+        return settings.BY_KEY["timeout"].default * 1000
 
 
 @lru_cache(maxsize=1)

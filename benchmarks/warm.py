@@ -275,6 +275,7 @@ def measure(interpreter, size, workdir: Path) -> dict:
     figures = result["figures"]
     ratios = {route: figures[route]["us"]["median"] / figures[f"{route}_minimal"]["us"]["median"] for route in ROUTES}
     result["ratios"] = ratios
+    result["goal_ratio"] = GOAL_RATIO
     result["breakdown_us"] = {route: _breakdown(figures, route) for route in ROUTES}
     result["interpreter"] = interpreter.display_name()
     result["python"] = interpreter.version

@@ -21,7 +21,7 @@ NAMESPACE = "tracking"
 # API Gateway ends every integration call after 29 seconds; the function must finish first.
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 # The function tries the table only while a write with its retries (about 7.5 s) and parking
-# with its retries (about 6.5 s) both still fit; a shorter timeout would park every update.
+# with its retries (about 6.5 s) both still fit. Below this timeout, every update would be parked.
 MIN_FUNCTION_TIMEOUT_SECONDS = 15
 
 # AWS-managed Powertools layer version 27 ships Powertools 3.23.0, the last release for

@@ -398,7 +398,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise _BadFraming(f"the connection ended inside a chunk of {size} bytes")
             body += chunk
             if self.rfile.readline(1024).strip():
-                raise _BadFraming("a chunk is longer than its size line says")
+                raise _BadFraming("a chunk holds more bytes than its size line gives")
 
     def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)

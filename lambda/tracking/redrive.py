@@ -50,8 +50,8 @@ def _parked_update(body: str) -> dict:
     return update
 
 
-# Messages received stay hidden this long, so one run never receives a message twice; a message
-# kept on the queue (failed or invalid) is made visible again when the run ends.
+# Messages received stay hidden this long, so one run never receives a message twice. A message
+# left on the queue (failed or invalid) is made visible again when the run ends.
 VISIBILITY_TIMEOUT_SECONDS = 900
 
 

@@ -9,10 +9,11 @@ Every broken rule becomes one error entry naming the field, the rule and the val
 so a carrier's engineer can fix the payload without reading our code.
 """
 
+import copy
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, Optional
 
 import fastjsonschema
@@ -28,6 +29,9 @@ _TIMESTAMP = re.compile(
 )
 _LOCAL_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _MAX_VALUE_IN_MESSAGE = 80
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A parsed body can hold a lone surrogate only if the raw text has one, or a \uD800-\uDFFF escape.
+_SURROGATE_SOURCE = re.compile("[\ud800-\udfff]|\\\\u[dD][89abcdefABCDEF]")
 
 _PATTERN_HINTS = {
     "tracking_id": "must be 1-64 letters, digits, '-' or '_' once spaces are removed",
@@ -50,10 +54,19 @@ def status_query_schema() -> dict:
     return contract.load_schema(contract.STATUS_QUERY_SCHEMA_FILE)
 
 
-@cache
-def _leaf_validator(path: str, schema_json: str):
-    # Compiled on first use, so a cold start pays only for the fields it meets.
-    return fastjsonschema.compile(json.loads(schema_json))
+# id of a field schema -> (the schema, its compiled validator). The schemas are loaded once and
+# never change, so the identity of one is a cheap key that holds for the life of the sandbox.
+_LEAF_VALIDATORS: dict = {}
+
+
+def _leaf_validator(schema: dict):
+    """Return the validator of one field schema, compiled on first use: a cold start pays only for
+    the fields it meets, and every item of a batch shares one validator per field."""
+    entry = _LEAF_VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, fastjsonschema.compile(copy.deepcopy(schema)))
+        _LEAF_VALIDATORS[id(schema)] = entry
+    return entry[1]
 
 
 def _shown(value: Any) -> str:
@@ -134,7 +147,7 @@ def _check_object(
         if field_schema.get("type") == "object":
             _check_object(value[name], field_schema, field, item, errors)
             continue
-        validate = _leaf_validator(field, json.dumps(field_schema, sort_keys=True))
+        validate = _leaf_validator(field_schema)
         try:
             validate(value[name])
         except fastjsonschema.JsonSchemaValueException as exc:
@@ -166,7 +179,7 @@ def _unique_keys(pairs: list) -> dict:
 
 
 def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= character <= "\udfff" for character in text)
+    return _SURROGATE.search(text) is not None
 
 
 def _surrogate_errors(value: Any, path: str, errors: list) -> None:
@@ -222,6 +235,8 @@ def parse_body(raw: Optional[str]) -> Any:
     except RecursionError:
         raise invalid_body("body nests arrays or objects too deeply to be a tracking update") from None
     errors: list = []
+    if _SURROGATE_SOURCE.search(raw) is None:
+        return body
     try:
         _surrogate_errors(body, "", errors)
     except RecursionError:

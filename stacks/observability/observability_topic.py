@@ -94,5 +94,11 @@ class AlarmTopic(pulumi.ComponentResource):
                 endpoint=settings["alarmEmail"],
                 opts=options,
             )
+        elif environment == "prod":
+            pulumi.log.warn(
+                "tracking:alarmEmail is unset for prod: nothing is subscribed to the alarm topic, so its alarms "
+                "notify no one. Fix: pulumi config set tracking:alarmEmail <on-call address> --stack prod, or "
+                "subscribe your paging tool to the topic"
+            )
 
         self.register_outputs({"topicArn": self.topic.arn})

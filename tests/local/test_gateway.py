@@ -262,7 +262,7 @@ def test_chunk_longer_than_its_size_gets_400(gateway, stand_in):
     answer = raw_exchange(gateway.port, request)
 
     assert answer.startswith(b"HTTP/1.1 400 ")
-    assert b"longer than its size line" in answer
+    assert b"more bytes than its size line gives" in answer
     assert stand_in.calls == []
 
 

@@ -76,3 +76,24 @@ def test_redrive_local_without_running_api_explains(tmp_path):
 
     assert done.returncode != 0
     assert "no local API is running" in done.stderr + done.stdout
+
+
+def test_redrive_local_applies_the_configured_retention(local_api):
+    env, state = local_api
+    session = boto3.session.Session(state["access_key_id"], state["secret_access_key"], state["session_token"],
+                                    region_name="us-west-2")
+    ssm = session.client("ssm", endpoint_url=state["endpoint"])
+    config = json.loads(ssm.get_parameter(Name=state["api_config_parameter"])["Parameter"]["Value"])
+    ssm.put_parameter(Name=state["api_config_parameter"], Value=json.dumps(dict(config, item_retention_days=7)),
+                      Type="String", Overwrite=True)
+    update = {"tracking_id": "REDRIVE2", "timestamp": "2024-05-01T12:00:00.000Z", "status": "delivered"}
+    message = parked_message(update, "throttled", "req-2", "2024-05-01T12:00:01.000Z")
+    session.client("sqs", endpoint_url=state["endpoint"]).send_message(QueueUrl=state["queue_url"], MessageBody=message)
+    before = int(time.time())
+
+    done = _redrive(env)
+
+    assert done.returncode == 0, done.stderr
+    (item,) = session.client("dynamodb", endpoint_url=state["endpoint"]).scan(TableName=state["table_name"])["Items"]
+    # Counted from the redrive, when the table took the item, like an update the API stores itself.
+    assert before + 7 * 86400 <= int(item["expires_at"]["N"]) <= int(time.time()) + 7 * 86400

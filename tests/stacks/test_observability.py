@@ -6,6 +6,7 @@ publish stays in INSUFFICIENT_DATA forever, and a dashboard widget on one stays 
 """
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -199,6 +200,22 @@ def test_email_subscription_when_alarm_email_set():
     assert subscription.inputs["protocol"] == "email", subscription.name
     assert subscription.inputs["endpoint"] == "oncall@example.com", subscription.name
     assert subscription.inputs["topic"] == run.one(TOPIC).state["arn"], subscription.name
+
+
+@pytest.mark.parametrize(("environment", "config", "warned"), [
+    ("prod", {}, True),
+    ("prod", {"alarmEmail": "oncall@example.com"}, False),
+    ("dev", {}, False),
+])
+def test_prod_without_alarm_email_warns(caplog, environment, config, warned):
+    with caplog.at_level(logging.WARNING):
+        run_observability(config=config, environment=environment)
+
+    messages = [record.getMessage() for record in caplog.records]
+    warnings = [message for message in messages if "tracking:alarmEmail is unset" in message]
+    assert bool(warnings) is warned, warnings
+    if warned:
+        assert "Fix: pulumi config set tracking:alarmEmail" in warnings[0]
 
 
 # --- alarms --------------------------------------------------------------------------------
