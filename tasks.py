@@ -227,4 +227,4 @@ def smoke(c: Context, env: str = "dev", url: str = "") -> None:
     else:
         edge = deploy.Pulumi(c, deploy.start_session(env, aws=False)).read_outputs("edge")
         url = checks.invoke_url(edge, env)
-    checks.run_smoke(url, checks.aws_credentials())
+    checks.run_smoke(url, checks.aws_credentials(url))

@@ -98,9 +98,11 @@ def validate_environment(environment: str) -> str:
 
 def validate_layer(layer: str) -> str:
     """Return ``layer`` if it is one of the four layers, or raise ``Exit`` naming them."""
+    allowed = ", ".join(naming.LAYERS)
+    if not layer:
+        raise Exit(f"--layer is required: one of {allowed}. Fix: pass the layer to deploy, such as --layer compute")
     if layer not in naming.LAYERS:
-        shown = repr(layer) if layer else "missing"
-        raise Exit(f"layer {shown} is invalid: allowed are {', '.join(naming.LAYERS)}. Fix: pass --layer compute")
+        raise Exit(f"layer {layer!r} is invalid: allowed are {allowed}. Fix: pass one of them, such as --layer compute")
     return layer
 
 
@@ -848,7 +850,7 @@ def requirements_digest() -> str:
     return digest.hexdigest()
 
 
-def python39_steps() -> list:
+def python39_steps(workers: str = "auto") -> list:
     """Return the steps that create or refresh ``.venv39`` and run the function tests on Python 3.9."""
     interpreter = find_python39()
     venv_python = VENV39_DIR / "bin" / "python"
@@ -861,7 +863,9 @@ def python39_steps() -> list:
     if steps or not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != digest:
         install = (relative_python, "-m", "pip", "install", "-q", "-r", PY39_REQUIREMENTS[0])
         steps.append(Step("pip39", install, after=lambda: stamp.write_text(digest + "\n", encoding="utf-8")))
-    steps.append(Step("pytest39", (relative_python, "-m", "pytest", "-q", "-m", "function", "tests/function")))
+    steps.append(
+        Step("pytest39", (relative_python, "-m", "pytest", "-q", "-n", workers, "-m", "function", "tests/function"))
+    )
     return steps
 
 
@@ -871,7 +875,7 @@ def plan_suite(fast: bool = False, static: bool = True, py39: bool = True, worke
     steps = static_steps(python) if static and not fast else []
     steps.append(pytest_step(python, workers))
     if py39 and not fast:
-        steps += python39_steps()
+        steps += python39_steps(workers)
     return steps
 
 

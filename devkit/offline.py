@@ -20,7 +20,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from shared import definitions, naming
-from shared.settings import NAMESPACE
+from shared.settings import NAMESPACE, config_for_layer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -310,7 +310,13 @@ def run_chain(environment: str = "dev", config: Optional[dict] = None, secrets: 
     upstream: dict = {}
     runs = {}
     for layer in naming.LAYERS:
-        run = run_program(layer, environment, config=config, upstream=upstream, secrets=secrets)
+        run = run_program(
+            layer,
+            environment,
+            config=config_for_layer(config, layer),
+            upstream=upstream,
+            secrets=config_for_layer(secrets, layer),
+        )
         runs[layer] = run
         upstream[naming.stack_reference_name(organization, layer, environment)] = run.outputs
     return runs

@@ -57,9 +57,14 @@ def _retention_days(target: Target, config) -> Optional[int]:
         raw = ssm.get_parameter(Name=target.api_config_parameter)["Parameter"]["Value"]
         return config.retention_days(json.loads(raw))
     except (BotoCoreError, ClientError, ValueError, config.ConfigurationError) as exc:
+        fix = (
+            "check that `invoke local` is still running, and restart it if it was stopped"
+            if target.endpoint
+            else "check that the credentials allow ssm:GetParameter on it, or redeploy the foundation layer"
+        )
         raise Exit(
             f"redrive {target.description}: parameter {target.api_config_parameter} could not be read: {exc}. "
-            "Fix: check the credentials (ssm:GetParameter), or redeploy the foundation layer"
+            f"Fix: {fix}"
         ) from None
 
 
@@ -90,7 +95,7 @@ def redrive_queue(target: Target, max_messages: int = 10_000, wait_seconds: int 
             f"redrive {target.description} failed: {exc}. Fix: for --local, check that `invoke local` "
             "is still running (restart it if it was killed); for a stack, check the credentials"
         ) from None
-    return {**report.as_dict(), "errors": report.errors}
+    return {**report.as_dict(), "errors": report.errors, "stopped": report.stopped}
 
 
 def aws_target(foundation_outputs: Optional[dict], stack: str) -> Target:
@@ -129,8 +134,20 @@ def local_target(path: Optional[Path] = None) -> Target:
     path = path or local_state_file()
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
+        needed = ("base_url", "endpoint", "access_key_id", "secret_access_key", "table_name", "queue_url")
+        missing = [key for key in (*needed, "api_config_parameter") if key not in state]
     except FileNotFoundError:
         raise Exit("no local API is running. Fix: start one with `invoke local` in another terminal") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise Exit(
+            f"{path.name} cannot be read ({exc}). Fix: stop `invoke local` if it runs, delete {path.name}, "
+            "and start `invoke local` again"
+        ) from None
+    if missing:
+        raise Exit(
+            f"{path.name} lacks {', '.join(missing)}, so it was written by another version. "
+            f"Fix: stop `invoke local`, delete {path.name}, and start `invoke local` again"
+        )
     session = boto3.session.Session(
         aws_access_key_id=state["access_key_id"],
         aws_secret_access_key=state["secret_access_key"],
@@ -150,18 +167,26 @@ def local_target(path: Optional[Path] = None) -> Target:
 def print_report(report: dict, target: str) -> None:
     print(
         f"redrive {target}: received {report['received']}, created {report['created']}, "
-        f"duplicate {report['duplicate']}, failed {report['failed']}, invalid {report['invalid']}"
+        f"duplicate {report['duplicate']}, failed {report['failed']}, invalid {report['invalid']}, "
+        f"undeleted {report.get('undeleted', 0)}"
     )
     for error in report["errors"][:20]:
         print(f"  {error}")
     if len(report["errors"]) > 20:
         print(f"  ... and {len(report['errors']) - 20} more")
     problems = []
-    if report["failed"]:
+    if report.get("stopped"):
+        problems.append(f"{report['stopped']} (check the table as the runbook says, then redrive again)")
+    elif report["failed"]:
         problems.append(f"failed again: {report['failed']} (check the table as the runbook says, then redrive again)")
+    if report.get("undeleted"):
+        problems.append(
+            f"stored but not deleted: {report['undeleted']} (run redrive again: it finds them stored and deletes them)"
+        )
     if report["invalid"]:
         problems.append(
-            f"not parked updates: {report['invalid']} (inspect them on the queue; redrive never deletes them)"
+            f"not parked updates: {report['invalid']} "
+            "(redrive never deletes them; the runbook's redrive section shows how to read them)"
         )
     if problems:
         raise Exit("messages kept on the queue, " + "; ".join(problems), code=1)

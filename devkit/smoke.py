@@ -9,6 +9,7 @@ The checks write one synthetic update per run. Its tracking id starts with ``SMO
 unique (UTC time plus random hex), so runs never see each other's data.
 """
 
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import requests
 from invoke import Exit
 
 from devkit.deploy import StackOutputs
+from devkit.local import sigv4
 from devkit.local.client import TrackingClient
 from shared import naming, outputs
 from shared.contract import function_contract as contract
@@ -50,9 +52,24 @@ class Credentials:
     session_token: Optional[str] = None
 
 
-def aws_credentials() -> Credentials:
-    """Return the credentials the standard AWS chain resolves (environment, profile, SSO, role), or raise ``Exit``."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def aws_credentials(url: str = "") -> Credentials:
+    """Return the credentials the standard AWS chain resolves (environment, profile, SSO, role), or raise ``Exit``.
+
+    For a URL on this machine (the local API) the chain never asks an instance metadata address.
+    """
+    local = urlsplit(url).hostname in LOOPBACK_HOSTS
+    if local:
+        os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     resolved = boto3.Session().get_credentials()
+    if resolved is None and local:
+        raise Exit(
+            "no AWS credentials found to sign requests to the local API. Fix: export the pair it was started "
+            f"with, by default AWS_ACCESS_KEY_ID={sigv4.DEFAULT_ACCESS_KEY_ID} "
+            f"AWS_SECRET_ACCESS_KEY={sigv4.DEFAULT_SECRET_ACCESS_KEY}"
+        )
     if resolved is None:
         raise Exit(
             "no AWS credentials found: the standard chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "

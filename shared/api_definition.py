@@ -112,9 +112,12 @@ ROUTES = tuple(Route(method, path, **_ROUTE_DETAILS[(method, path)]) for method,
 
 
 def find_route(method: str, path: str) -> Optional[Route]:
-    """Return the route for a method and a path without the stage, or None when none matches."""
+    """Return the route for a method and a path without the stage, or None when none matches.
+
+    HTTP methods are case-sensitive, so "get" names no route, as in API Gateway.
+    """
     for route in ROUTES:
-        if route.method == method.upper() and route.path == path:
+        if route.method == method and route.path == path:
             return route
     return None
 

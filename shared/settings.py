@@ -20,9 +20,10 @@ NAMESPACE = "tracking"
 
 # API Gateway ends every integration call after 29 seconds; the function must finish first.
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
-# The function tries the table only while a write with its retries (about 7.5 s) and parking
-# with its retries (about 6.5 s) both still fit. Below this timeout, every update would be parked.
-MIN_FUNCTION_TIMEOUT_SECONDS = 15
+# The function tries the table only while a write with its retries (at most 9 s) and a parking
+# call with its retries (at most 7 s) both still fit. A shorter timeout would leave a healthy
+# table too little time for a batch, and parking would take over.
+MIN_FUNCTION_TIMEOUT_SECONDS = 20
 
 # AWS-managed Powertools layer version 27 ships Powertools 3.23.0, the last release for
 # Python 3.9, and is published for these runtimes on both architectures.
@@ -37,6 +38,7 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 # The table lives in the kit's region, and DynamoDB takes a key from the table's own region only.
@@ -60,12 +62,26 @@ class Setting:
 
 
 def _is_endpoint_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError when out of range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and (port is None or port > 0)
+        and not parts.query
+        and not parts.fragment
+    )
 
 
 def _int(raw: str) -> int:
-    return int(str(raw).strip())
+    text = str(raw).strip()
+    # ASCII digits only: int() alone would also take "1_000" or digits of other scripts.
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise ValueError(raw)
+    return int(text)
 
 
 def _bool(raw: str) -> bool:
@@ -86,7 +102,7 @@ def _optional_text(raw: str) -> Optional[str]:
 
 def _optional_int(raw: str) -> Optional[int]:
     text = str(raw).strip()
-    return int(text) if text else None
+    return _int(text) if text else None
 
 
 def _string_list(raw: Any) -> tuple:
@@ -126,11 +142,12 @@ SETTINGS = (
     Setting("memorySize", "compute", 256, _int, "128-10240 MB",
             "function memory in MB; 256 MB gives enough CPU for a sub-second cold start",
             lambda v: 128 <= v <= 10240),
-    Setting("timeout", "compute", 20, _int,
+    Setting("timeout", "compute", 25, _int,
             f"{MIN_FUNCTION_TIMEOUT_SECONDS}-{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - 1} seconds (room for "
             f"the table's retries and parking, below API Gateway's {API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s "
             "integration timeout)",
-            "function timeout in seconds; fits the table's retries (about 7.5 s) plus parking (about 6.5 s)",
+            "function timeout in seconds; fits a table write's retries (9 s) plus a parking call's (7 s), "
+            "with time left for a whole batch",
             lambda v: MIN_FUNCTION_TIMEOUT_SECONDS <= v < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS),
     Setting("reservedConcurrency", "compute", None, _optional_int, "1-1000, or unset",
             "reserved concurrent executions; unset, because accounts with low limits reject it",
@@ -222,9 +239,10 @@ def read_settings(layer: str, environment: str, raw: Mapping[str, Any]) -> dict:
             continue
         try:
             value = setting.parse(given)
+            valid = setting.check(value)
         except (ValueError, TypeError, json.JSONDecodeError):
-            raise _error(setting, given, environment) from None
-        if not setting.check(value):
+            valid = False
+        if not valid:
             raise _error(setting, given, environment)
         values[setting.key] = value
 
@@ -248,19 +266,41 @@ def check_powertools_layer(runtime: str, architecture: str, environment: str) ->
     )
 
 
-def check_known_keys(keys, environment: str) -> None:
-    """Raise ``SettingError`` for a ``tracking:`` key no setting has, so a typo is not silently ignored."""
-    known = set(BY_KEY) | {secret.key for secret in SECRET_SETTINGS}
+def check_known_keys(keys, environment: str, layer: Optional[str] = None) -> None:
+    """Raise ``SettingError`` for a ``tracking:`` key no setting has, or one of another layer's
+    settings, so a typo or a key set in the wrong stack is not silently ignored."""
+    layers = {setting.key: setting.layer for setting in SETTINGS}
+    layers.update({secret.key: secret.layer for secret in SECRET_SETTINGS})
+    known = set(layers)
     for full_key in sorted(keys):
         namespace, _, key = str(full_key).partition(":")
-        if namespace != NAMESPACE or key in known:
+        if namespace != NAMESPACE:
             continue
+        if key in known:
+            owner = layers[key]
+            if layer is None or owner in ("all", layer):
+                continue
+            raise SettingError(
+                f"setting {NAMESPACE}:{key} belongs to the {owner} stack and has no effect in {layer}. "
+                f"Fix: pulumi config rm {NAMESPACE}:{key} --stack {environment} in stacks/{layer}, "
+                f"then set it in stacks/{owner}"
+            )
         close = difflib.get_close_matches(key, sorted(known), n=1)
         hint = f" Did you mean {NAMESPACE}:{close[0]}?" if close else ""
         raise SettingError(
             f"unknown setting {NAMESPACE}:{key}.{hint} Fix: pulumi config rm {NAMESPACE}:{key} --stack {environment}, "
             f"then set the intended key"
         )
+
+
+def config_for_layer(config: Optional[Mapping[str, Any]], layer: str) -> dict:
+    """Return the part of a config for several layers that one layer's stack would hold.
+
+    Keys of another layer's settings are dropped; unknown keys stay, so a typo still fails.
+    """
+    layers = {setting.key: setting.layer for setting in SETTINGS}
+    layers.update({secret.key: secret.layer for secret in SECRET_SETTINGS})
+    return {key: value for key, value in (config or {}).items() if layers.get(key, layer) in ("all", layer)}
 
 
 def _pulumi_config_keys() -> set:
@@ -276,7 +316,7 @@ def read_pulumi_settings(layer: str) -> dict:
     """Read one layer's settings from the current Pulumi stack's config."""
     import pulumi
 
-    check_known_keys(_pulumi_config_keys(), pulumi.get_stack())
+    check_known_keys(_pulumi_config_keys(), pulumi.get_stack(), layer)
     config = pulumi.Config(NAMESPACE)
     raw = {setting.key: config.get(setting.key) for setting in settings_for(layer)}
     return read_settings(layer, pulumi.get_stack(), raw)
@@ -296,15 +336,16 @@ def check_secret(setting: SecretSetting, value: str, environment: str) -> str:
 def read_pulumi_secret(layer: str, key: str):
     """Read one secret setting of a layer as a secret ``pulumi.Output``, or ``None`` when it is unset.
 
-    The length check runs inside ``apply``, so the value never appears in plain text.
+    The length check names the key but never the value.
     """
     import pulumi
 
     setting = SECRET_BY_KEY[key]
     if setting.layer not in ("all", layer):
         raise KeyError(f"secret setting {key!r} belongs to the {setting.layer} layer, not {layer}")
-    value = pulumi.Config(NAMESPACE).get_secret(key)
-    if value is None:
+    # The SDK holds secret config in plain text and get_secret only wraps it, so the check runs
+    # now: a short key stops the program with its own message, not one buried in an apply.
+    text = pulumi.Config(NAMESPACE).get(key)
+    if text is None:
         return None
-    environment = pulumi.get_stack()
-    return value.apply(lambda text: check_secret(setting, text, environment))
+    return pulumi.Output.secret(check_secret(setting, text, pulumi.get_stack()))

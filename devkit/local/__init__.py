@@ -170,6 +170,8 @@ def _print_replay(api: LocalApi) -> None:
     print(replay.format_reports(reports), flush=True)
     failed = sum(1 for report in reports if not report.passed)
     print(f"Replay: {len(reports) - failed} of {len(reports)} sample files passed", flush=True)
+    # The replay's request logs have pushed the banner out of view, so it is repeated.
+    print(f"Local API still serving at {api.base_url}. Press Ctrl+C to stop.", flush=True)
 
 
 def _configure_logging() -> None:

@@ -32,6 +32,7 @@ LOOPBACK = "127.0.0.1"
 # API Gateway's payload limit for REST APIs is 10 MB; larger requests get 413.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_DECIMAL = re.compile(r"[0-9]{1,20}")
 # An oversized body up to this size is read and dropped before the 413, so the client sees the
 # response instead of a reset connection. A larger one gets the 413 without being read.
 MAX_DRAINED_BYTES = 4 * MAX_BODY_BYTES
@@ -350,18 +351,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         self._write(response)
 
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            # A two-word request line is HTTP/0.9, whose answers have no status line or headers.
+            self.send_error(400, "HTTP/0.9 requests are not served; send an HTTP/1.1 request line")
+            return False
+        return True
+
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+        codings = self.headers.get_all("Transfer-Encoding") or []
+        if codings:
+            names = [name.strip().lower() for value in codings for name in value.split(",")]
+            if names != ["chunked"]:
+                raise _BadFraming(f"Transfer-Encoding {', '.join(codings)!r} is not supported; send chunked or none")
+            if self.headers.get("Content-Length") is not None:
+                raise _BadFraming("a request must not carry both Transfer-Encoding and Content-Length")
             return self._read_chunked()
+        lengths = set(self.headers.get_all("Content-Length") or [])
+        if len(lengths) > 1:
+            raise _BadFraming(f"Content-Length is given with different values: {', '.join(sorted(lengths))}")
         length_header = self.headers.get("Content-Length")
         if length_header is None:
             return b""
-        try:
-            length = int(length_header)
-        except ValueError:
-            raise _BadFraming(f"Content-Length {length_header!r} is not a number") from None
-        if length < 0:
-            raise _BadFraming(f"Content-Length {length} is negative")
+        if not _DECIMAL.fullmatch(length_header.strip()):
+            # Digits only: int() alone would also take a sign, underscores or other scripts' digits.
+            raise _BadFraming(f"Content-Length {length_header!r} is not a number of bytes")
+        length = int(length_header)
         if length > MAX_BODY_BYTES:
             if length <= MAX_DRAINED_BYTES:
                 self._discard(length)

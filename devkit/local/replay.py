@@ -53,7 +53,7 @@ class FileReport:
     def summary(self) -> str:
         verdict = "ok" if self.passed else f"FAILED ({len(self.failures)} of {len(self.checks)} checks)"
         return (
-            f"{self.source}: {self.count('update')} updates, {self.count('rejected')} rejected, "
+            f"{self.source}: {self.count('update')} updates to accept, {self.count('rejected')} to reject, "
             f"{self.count('status')} status checks: {verdict}"
         )
 

@@ -1,9 +1,10 @@
 """boto3 clients, created on first use so that tests and emulators can set endpoints first.
 
-Retries are bounded so that a request always ends inside the function's timeout (20 s by
-default, below API Gateway's 29 s): botocore's standard mode with exponential backoff and
-jitter, at most 3 table attempts with 1 s connect and read timeouts (about 7.5 s in the worst
-case) and at most 2 queue attempts with 1 s connect and 2 s read timeouts (about 6.5 s).
+Retries are bounded so that a request ends inside the function's timeout (25 s by default,
+below API Gateway's 29 s): botocore's standard mode, at most 3 table attempts with 1 s connect
+and read timeouts and at most 2 queue attempts with 1 s connect and 2 s read timeouts. The
+budgets below are the worst case of one call with its retries. They bound slow answers, not an
+endpoint that trickles bytes: botocore's read timeout restarts with every byte received.
 """
 
 from functools import cache
@@ -24,10 +25,24 @@ CONFIGS = {
     ),
 }
 
-# Worst-case milliseconds of one table write and of one parking call with their retries: a
-# table write starts only while both still fit in the time the invocation has left.
-TABLE_WRITE_BUDGET_MS = 7_500
-PARKING_BUDGET_MS = 6_500
+# botocore's standard mode waits up to min(2 ** i, 20) seconds before retry i (0-based) of a
+# throttled call, and less for other errors.
+BACKOFF_BASE = 2
+BACKOFF_MAX_SECONDS = 20
+
+
+def worst_case_ms(config: Config) -> int:
+    """Return the longest one call with all its attempts and backoffs can take, in milliseconds."""
+    attempts = config.retries["total_max_attempts"]
+    waiting = attempts * (config.connect_timeout + config.read_timeout)
+    backoff = sum(min(BACKOFF_BASE**retry, BACKOFF_MAX_SECONDS) for retry in range(attempts - 1))
+    return int((waiting + backoff) * 1000)
+
+
+# A table write starts only while it and one parking call both still fit in the time the
+# invocation has left, and each parking call only while it still fits.
+TABLE_WRITE_BUDGET_MS = worst_case_ms(CONFIGS["dynamodb"])
+PARKING_BUDGET_MS = worst_case_ms(CONFIGS["sqs"])
 
 
 @cache

@@ -5,6 +5,7 @@ never sees these failures; the function parks the validated update itself.
 """
 
 import json
+from typing import Callable, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,17 +30,47 @@ def parked_message(update: dict, error: str, request_id: str, parked_at: str) ->
     )
 
 
+# SQS takes at most 10 messages per SendMessageBatch call.
+BATCH_SIZE = 10
+
+
 class DeadLetterParking:
     def __init__(self, queue_url: str, sqs):
         self.queue_url = queue_url
         self.sqs = sqs
 
-    def park(self, update: dict, error: str, request_id: str, parked_at: str) -> None:
-        try:
-            self.sqs.send_message(
-                QueueUrl=self.queue_url,
-                MessageBody=parked_message(update, error, request_id, parked_at),
-                MessageAttributes={"kind": {"DataType": "String", "StringValue": MESSAGE_KIND}},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise ParkingFailed(f"dead letter queue {self.queue_url} did not accept the update: {exc}") from exc
+    def park(
+        self,
+        updates: list,
+        error: str,
+        request_id: str,
+        parked_at: str,
+        has_time: Optional[Callable[[], bool]] = None,
+    ) -> None:
+        """Park every update, up to 10 per call; raise ``ParkingFailed`` unless all were accepted.
+
+        ``has_time`` is asked before each call, so a slow queue cannot run the invocation into
+        its timeout: when it answers False, the rest is not parked and ``ParkingFailed`` says so.
+        """
+        for start in range(0, len(updates), BATCH_SIZE):
+            if has_time is not None and not has_time():
+                raise ParkingFailed(f"not enough time left in this invocation to park {len(updates) - start} updates")
+            chunk = updates[start : start + BATCH_SIZE]
+            entries = [
+                {
+                    "Id": str(start + offset),
+                    "MessageBody": parked_message(update, error, request_id, parked_at),
+                    "MessageAttributes": {"kind": {"DataType": "String", "StringValue": MESSAGE_KIND}},
+                }
+                for offset, update in enumerate(chunk)
+            ]
+            try:
+                answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise ParkingFailed(f"dead letter queue {self.queue_url} did not accept the updates: {exc}") from exc
+            refused = answer.get("Failed") or []
+            if refused:
+                reasons = "; ".join(f"{entry.get('Code')}: {entry.get('Message')}" for entry in refused[:3])
+                raise ParkingFailed(
+                    f"dead letter queue {self.queue_url} refused {len(refused)} of {len(entries)} updates: {reasons}"
+                )

@@ -6,7 +6,8 @@ time. A message is deleted only after its update is stored or found stored alrea
 one that fails again stays on the queue for the next run.
 """
 
-import json
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,7 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tracking.errors import RequestInvalid, StorageUnavailable
 from tracking.parking import MESSAGE_KIND, MESSAGE_VERSION
 from tracking.store import TrackingStore
-from tracking.validation import validate_track_body
+from tracking.validation import parse_body, validate_track_body
+
+# The contract's response form, which the API writes as parked_at: YYYY-MM-DDTHH:MM:SS.sssZ.
+_UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 @dataclass
@@ -24,7 +28,11 @@ class RedriveReport:
     duplicate: int = 0
     failed: int = 0
     invalid: int = 0
+    # Stored, but their messages could not be deleted; the next run finds them duplicates.
+    undeleted: int = 0
     errors: list = field(default_factory=list)
+    # Why the run ended before the queue was empty, or "" when it read all it could.
+    stopped: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -33,11 +41,14 @@ class RedriveReport:
             "duplicate": self.duplicate,
             "failed": self.failed,
             "invalid": self.invalid,
+            "undeleted": self.undeleted,
         }
 
 
-def _parked_update(body: str) -> dict:
-    message = json.loads(body)
+def _parked_update(body: str, redriven_at: str) -> tuple:
+    """Return (update, time the API received it) from a parked message, or raise naming the defect."""
+    # As strict as a request body: no repeated keys, lone surrogates or runaway nesting.
+    message = parse_body(body)
     if not isinstance(message, dict):
         raise ValueError(f"message body is a JSON {type(message).__name__}, not a parked update object")
     if message.get("kind") != MESSAGE_KIND:
@@ -47,12 +58,27 @@ def _parked_update(body: str) -> dict:
     # The update was validated when it was parked; validate again, because a queue can be
     # written by anyone allowed to send to it.
     _, (update,) = validate_track_body(message["update"])
-    return update
+    parked_at = message.get("parked_at")
+    # The arrival time the API recorded, so the item's received_at and expiry match the update's
+    # own; a missing or odd value falls back to the time of this redrive.
+    if not isinstance(parked_at, str) or not _UTC_TIMESTAMP.fullmatch(parked_at) or parked_at > redriven_at:
+        parked_at = redriven_at
+    return update, parked_at
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, RequestInvalid):
+        return "; ".join(error["message"] for error in exc.errors[:3]) or exc.message
+    return f"{type(exc).__name__}: {exc}"
 
 
 # Messages received stay hidden this long, so one run never receives a message twice. A message
 # left on the queue (failed or invalid) is made visible again when the run ends.
 VISIBILITY_TIMEOUT_SECONDS = 900
+
+# A table that fails this many writes in a row is still down. The run stops there, because each
+# further message would only spend its retries on it, and leaves the rest for the next run.
+MAX_FAILURES_IN_A_ROW = 5
 
 
 def redrive(
@@ -67,42 +93,65 @@ def redrive(
     report = RedriveReport()
     seen: set = set()
     kept: list = []
-    while report.received < max_messages:
-        batch = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(10, max_messages - report.received),
-            WaitTimeSeconds=wait_seconds,
-            VisibilityTimeout=VISIBILITY_TIMEOUT_SECONDS,
-        ).get("Messages", [])
-        fresh = [message for message in batch if message["MessageId"] not in seen]
-        if not fresh:
-            break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            report.received += 1
-            try:
-                update = _parked_update(message["Body"])
-            except (ValueError, KeyError, TypeError, RequestInvalid) as exc:
-                # Kept on the queue: an operator decides what a malformed message means.
-                report.invalid += 1
-                report.errors.append(f"message {message['MessageId']}: {exc}")
-                kept.append(message["ReceiptHandle"])
-                continue
-            try:
-                result = store.put_update(update, received_at, f"redrive:{message['MessageId']}")
-            except StorageUnavailable as exc:
-                report.failed += 1
-                report.errors.append(f"message {message['MessageId']}: {exc}")
-                kept.append(message["ReceiptHandle"])
-                continue
-            setattr(report, result, getattr(report, result) + 1)
-            try:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            except (ClientError, BotoCoreError) as exc:
-                # Stored but still queued: the next run finds it a duplicate and deletes it.
-                report.errors.append(f"message {message['MessageId']}: stored but not deleted: {exc}")
-    _release(sqs, queue_url, kept)
+    pending: list = []
+    failures_in_a_row = 0
+    try:
+        while report.received < max_messages and not report.stopped:
+            batch = sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=min(10, max_messages - report.received),
+                WaitTimeSeconds=wait_seconds,
+                VisibilityTimeout=VISIBILITY_TIMEOUT_SECONDS,
+            ).get("Messages", [])
+            pending = [message for message in batch if message["MessageId"] not in seen]
+            if not pending:
+                break
+            while pending:
+                message = pending.pop(0)
+                seen.add(message["MessageId"])
+                report.received += 1
+                outcome = _replay(sqs, queue_url, store, received_at, message, report)
+                if outcome != "deleted":
+                    kept.append(message["ReceiptHandle"])
+                failures_in_a_row = failures_in_a_row + 1 if outcome == "failed" else 0
+                if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                    report.stopped = (
+                        f"stopped after {failures_in_a_row} failed writes in a row: the table is still failing, "
+                        "and the messages not yet read stay on the queue"
+                    )
+                    break
+    finally:
+        # Also after an unexpected error: nothing this run received stays hidden for long.
+        _release(sqs, queue_url, kept + [message["ReceiptHandle"] for message in pending])
     return report
+
+
+def _replay(sqs, queue_url: str, store: TrackingStore, received_at: str, message: dict, report: RedriveReport) -> str:
+    """Store one parked update and delete its message; count it and return what became of the message."""
+    try:
+        update, parked_at = _parked_update(message["Body"], received_at)
+    except (ValueError, KeyError, TypeError, RequestInvalid) as exc:
+        # Left on the queue: an operator decides what a malformed message means.
+        report.invalid += 1
+        report.errors.append(f"message {message['MessageId']}: not a parked update: {_describe(exc)}")
+        return "invalid"
+    # One id per receipt: a retry inside this call matches the write it repeats, while a later
+    # run, which receives the message anew, counts an update stored earlier as a duplicate.
+    receipt = hashlib.sha256(message["ReceiptHandle"].encode("utf-8")).hexdigest()[:16]
+    try:
+        result = store.put_update(update, parked_at, f"redrive:{message['MessageId']}:{receipt}")
+    except StorageUnavailable as exc:
+        report.failed += 1
+        report.errors.append(f"message {message['MessageId']}: {exc}")
+        return "failed"
+    setattr(report, result, getattr(report, result) + 1)
+    try:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    except (ClientError, BotoCoreError) as exc:
+        report.undeleted += 1
+        report.errors.append(f"message {message['MessageId']}: stored but not deleted: {exc}")
+        return "undeleted"
+    return "deleted"
 
 
 def _release(sqs, queue_url: str, receipt_handles: list) -> None:

@@ -14,7 +14,21 @@ from tracking.store import TrackingStore
 from tracking.validation import format_timestamp, validate_status_query, validate_track_body
 
 RESULT_STATUS = {"created": 201, "duplicate": 200, "queued": 202}
+RESULT_METRIC = {
+    "created": contract.METRIC_UPDATES_CREATED,
+    "duplicate": contract.METRIC_UPDATES_DUPLICATE,
+    "queued": contract.METRIC_UPDATES_QUEUED,
+}
 WRITE_RESERVE_MS = aws.TABLE_WRITE_BUDGET_MS + aws.PARKING_BUDGET_MS
+
+
+def _item_request_id(request_id: str, index: int) -> str:
+    """Return the request id stored with one item of a request, or "" when the request has none.
+
+    Per item, so a repeat inside one batch is still a duplicate of the first copy. Without a
+    request id (a hand-made event) none is stored, so a redelivery can never pass for a retry.
+    """
+    return f"{request_id}/{index}" if request_id else ""
 
 
 def utc_now() -> datetime:
@@ -42,57 +56,63 @@ class TrackingService:
         Raises ``RequestInvalid`` before anything is written, and ``ParkingFailed`` when an
         update could be neither stored nor parked (the caller then retries, which is safe
         because stored updates come back as duplicates). ``remaining_ms`` returns the time the
-        invocation has left: an update whose write and parking would no longer both fit is
-        parked without trying the table, so the request never runs into the function timeout.
+        invocation has left. A table write starts only while it and a parking call both still
+        fit; the updates after a failed or skipped write are parked together.
         """
         now = self.clock()
         is_batch, updates = validate_track_body(body, now)
         received_at = format_timestamp(now)
-        results = []
+        results: list = [None] * len(updates)
+        to_park: list = []
         storage_error = None
         for index, update in enumerate(updates):
             if storage_error is None and remaining_ms is not None and remaining_ms() < WRITE_RESERVE_MS:
                 storage_error = "not enough time left in this invocation to try the table"
                 logger.warning("parking the rest of the request", error=storage_error)
-            if storage_error is None:
-                try:
-                    # Per item, so a repeat inside one batch is still a duplicate of the first copy.
-                    result = self.store.put_update(update, received_at, f"{request_id}/{index}")
-                except StorageUnavailable as exc:
-                    # Later items of this request skip the table, so a dead table cannot use
-                    # up the function's time with one retry cycle per item.
-                    storage_error = str(exc)
-                    logger.warning("table write failed, parking updates", error=storage_error)
             if storage_error is not None:
-                result = self._park(update, storage_error, request_id, received_at)
-            results.append(
-                {
-                    "result": result,
-                    "tracking_id": update["tracking_id"],
-                    "timestamp": update["timestamp"],
-                    "status": update["status"],
-                }
-            )
-        for entry in results:
-            metric = {
-                "created": contract.METRIC_UPDATES_CREATED,
-                "duplicate": contract.METRIC_UPDATES_DUPLICATE,
-                "queued": contract.METRIC_UPDATES_QUEUED,
-            }[entry["result"]]
-            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+                # Later items of this request skip the table, so a dead table cannot use up the
+                # function's time with one retry cycle per item.
+                to_park.append(index)
+                continue
+            try:
+                results[index] = self.store.put_update(update, received_at, _item_request_id(request_id, index))
+            except StorageUnavailable as exc:
+                storage_error = str(exc)
+                logger.warning("table write failed, parking updates", error=storage_error)
+                to_park.append(index)
+        if to_park:
+            self._park([updates[index] for index in to_park], storage_error, request_id, received_at, remaining_ms)
+            for index in to_park:
+                results[index] = "queued"
+        entries = [
+            {
+                "result": result,
+                "tracking_id": update["tracking_id"],
+                "timestamp": update["timestamp"],
+                "status": update["status"],
+            }
+            for result, update in zip(results, updates)
+        ]
+        for entry in entries:
+            metrics.add_metric(name=RESULT_METRIC[entry["result"]], unit=MetricUnit.Count, value=1)
         if is_batch:
-            return 200, {"results": results}
-        return RESULT_STATUS[results[0]["result"]], results[0]
+            return 200, {"results": entries}
+        return RESULT_STATUS[entries[0]["result"]], entries[0]
 
-    def _park(self, update: dict, error: str, request_id: str, received_at: str) -> str:
+    def _park(
+        self, updates: list, error: str, request_id: str, received_at: str, remaining_ms: Optional[Callable[[], int]]
+    ) -> None:
         if not self.config.park_failed_writes:
             raise ParkingFailed(f"parking is switched off and the table failed: {error}")
+
+        def has_time() -> bool:
+            return remaining_ms is None or remaining_ms() >= aws.PARKING_BUDGET_MS
+
         try:
-            self.parking.park(update, error, request_id, received_at)
+            self.parking.park(updates, error, request_id, received_at, has_time)
         except ParkingFailed:
             metrics.add_metric(name=contract.METRIC_PARKING_FAILED, unit=MetricUnit.Count, value=1)
             raise
-        return "queued"
 
     def status(self, params: dict) -> dict:
         """Return the latest event of a shipment, with a page of its history when asked."""

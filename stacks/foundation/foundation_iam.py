@@ -74,7 +74,8 @@ def function_policy_statements(access: FunctionAccess) -> list:
             resources=[pulumi.Output.concat(access.log_group_arn, ":log-stream:*")],
         ),
         # Lambda checks this permission when it creates a function with a dead letter config,
-        # and the function sends updates it could not store to the same queue.
+        # and the function sends updates it could not store to the same queue. SendMessageBatch,
+        # which the function parks with, is authorized by this same action.
         statement(
             sid=SID_PARK_UPDATES,
             actions=["sqs:SendMessage"],

@@ -1,5 +1,6 @@
 """The smoke checks: they pass against a healthy local API and fail, naming the check, against a broken one."""
 
+import os
 import socket
 
 import pytest
@@ -147,6 +148,22 @@ def test_aws_credentials_missing_raises_with_fix(monkeypatch, tmp_path):
     assert "Fix: run `aws configure`" in raised.value.message
 
 
+def test_local_url_without_credentials_never_asks_instance_metadata(monkeypatch, tmp_path):
+    for name in CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+    with pytest.raises(Exit) as raised:
+        smoke.aws_credentials("http://127.0.0.1:8080/dev")
+
+    # The chain was told not to ask an instance metadata address, which a loopback target never needs.
+    assert os.environ["AWS_EC2_METADATA_DISABLED"] == "true"
+    assert "to sign requests to the local API" in raised.value.message
+    assert "AWS_ACCESS_KEY_ID=local-access-key" in raised.value.message
+
+
 @pytest.mark.parametrize("url", ["ftp://example.invalid/dev", "127.0.0.1:8000/dev", "https:///dev"])
 def test_check_url_rejects_invalid(url):
     with pytest.raises(Exit, match="invalid --url"):
@@ -212,5 +229,5 @@ def test_smoke_task_without_credentials_exits_with_fix(workspace, local_api):  #
     done = workspace.invoke("smoke", "--url", local_api.base_url, credentials=False, extra=environment)
 
     assert done.returncode == 1
-    assert "no AWS credentials found" in done.stderr
-    assert "Fix: run `aws configure`" in done.stderr
+    assert "no AWS credentials found to sign requests to the local API" in done.stderr
+    assert "Fix: export the pair it was started with" in done.stderr

@@ -68,7 +68,7 @@ def test_fixed_items_do_not_scale(reports):
 def test_report_uses_setting_defaults(reports):
     assumptions = reports[1.0]["assumptions"]
     assert assumptions["memory_mb"] == settings.BY_KEY["memorySize"].default == 256
-    assert assumptions["timeout_s"] == settings.BY_KEY["timeout"].default == 20
+    assert assumptions["timeout_s"] == settings.BY_KEY["timeout"].default == 25
     assert assumptions["architecture"] == "x86_64"
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from shared import definitions, naming
+from shared import definitions, naming, settings
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "data" / "samples" / "apigw-events"
 ENVIRONMENT = "dev"
@@ -36,7 +36,8 @@ class LambdaContext:
 
     @staticmethod
     def get_remaining_time_in_millis() -> int:
-        return 20_000
+        # A fresh invocation with the compute stack's default timeout.
+        return settings.BY_KEY["timeout"].default * 1000
 
 
 @dataclass

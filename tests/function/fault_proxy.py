@@ -40,6 +40,10 @@ class FaultProxy:
         # Operations forwarded to the emulator whose answer is then replaced by a fault.
         self.after_forward: dict = {}
         self._after_forward_left = 0
+        # (operation prefix, bytes the request body holds, fault): fails only some items' calls.
+        self.body_rules: list = []
+        # Called with each operation before it is answered, for tests that move a clock.
+        self.on_operation = None
         self.seen: Counter = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -59,9 +63,14 @@ class FaultProxy:
         self.after_forward[prefix] = fault
         self._after_forward_left = times
 
+    def fail_when_body_holds(self, prefix: str, needle: bytes, fault: tuple) -> None:
+        """Answer matching operations with ``fault`` only when the request body holds ``needle``."""
+        self.body_rules.append((prefix, needle, fault))
+
     def heal(self) -> None:
         self.rules.clear()
         self.after_forward.clear()
+        self.body_rules.clear()
 
     def start(self) -> "FaultProxy":
         self._thread.start()
@@ -91,7 +100,12 @@ class FaultProxy:
                 operation = operation_of(self.headers, body)
                 with proxy._lock:
                     proxy.seen[operation] += 1
+                if proxy.on_operation is not None:
+                    proxy.on_operation(operation)
                 fault = proxy._rule_for(operation)
+                for prefix, needle, body_fault in proxy.body_rules:
+                    if fault is None and operation.startswith(prefix) and needle in body:
+                        fault = body_fault
                 if fault is None and proxy._rule_for(operation, proxy.after_forward) is not None:
                     with proxy._lock:
                         lose_answer = proxy._after_forward_left > 0

@@ -11,10 +11,12 @@ import random
 import boto3
 import pytest
 
+from shared import settings
 from tests.function.conftest import reset_function_caches
 from tests.function.fault_proxy import INTERNAL_ERROR, THROTTLED, UNAVAILABLE, FaultProxy
 from tracking import aws
-from tracking.redrive import redrive
+from tracking.parking import parked_message
+from tracking.redrive import MAX_FAILURES_IN_A_ROW, redrive
 from tracking.store import TrackingStore, sort_key
 from tracking.validation import validate_track_body
 
@@ -100,8 +102,8 @@ def test_redrive_stores_parked_updates_once(emulated, proxy, invoke):
     first = _redrive(emulated)
     second = _redrive(emulated)
 
-    assert first.as_dict() == {"received": 2, "created": 1, "duplicate": 1, "failed": 0, "invalid": 0}
-    assert second.as_dict() == {"received": 0, "created": 0, "duplicate": 0, "failed": 0, "invalid": 0}
+    assert first.as_dict() == {"received": 2, "created": 1, "duplicate": 1, "failed": 0, "invalid": 0, "undeleted": 0}
+    assert second.as_dict() == {"received": 0, "created": 0, "duplicate": 0, "failed": 0, "invalid": 0, "undeleted": 0}
     assert len(emulated.stored_items()) == 2
     assert emulated.parked_count() == 0
 
@@ -178,7 +180,9 @@ def test_lost_answer_retry_still_created(emulated, proxy, invoke):
 def test_short_deadline_parks_without_table(emulated, proxy, invoke, monkeypatch):
     from tests.function.conftest import LambdaContext
 
-    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: 3_000))
+    # Time for a parking call with its retries, not for a table write as well.
+    left = aws.TABLE_WRITE_BUDGET_MS + aws.PARKING_BUDGET_MS - 1
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: left))
 
     status, body = invoke("POST", "/track", _update(7))
 
@@ -187,7 +191,54 @@ def test_short_deadline_parks_without_table(emulated, proxy, invoke, monkeypatch
     assert emulated.parked_count() == 1
 
 
-def test_redrive_during_outage_reads_each_message_once(emulated, proxy, invoke):
+def test_no_time_to_park_is_503_and_nothing_written(emulated, proxy, invoke, monkeypatch):
+    from tests.function.conftest import LambdaContext
+
+    left = aws.PARKING_BUDGET_MS - 1
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: left))
+
+    status, body = invoke("POST", "/track", _update(8))
+
+    assert status == 503, body
+    assert proxy.seen[PUT_ITEM] == proxy.seen[SEND_MESSAGE + "Batch"] == 0
+    assert emulated.parked_count() == 0
+    assert emulated.stored_items() == []
+
+
+def test_outage_parks_a_whole_batch_in_three_queue_calls(emulated, proxy, invoke):
+    proxy.fail(PUT_ITEM, THROTTLED)
+
+    status, body = invoke("POST", "/track", {"updates": [_update(n) for n in range(25)]})
+
+    assert status == 200, body
+    assert [entry["result"] for entry in body["results"]] == ["queued"] * 25
+    # Ten messages per call: one call per item would let a slow queue run into the timeout.
+    assert proxy.seen[SEND_MESSAGE + "Batch"] == 3
+    assert emulated.parked_count() == 25
+
+
+def test_slow_queue_stops_parking_before_the_timeout(emulated, proxy, invoke, monkeypatch):
+    from tests.function.conftest import LambdaContext
+
+    proxy.fail(PUT_ITEM, THROTTLED)
+    # A clock that jumps as if each queue call took longer than the parking budget, so after the
+    # first of the three calls the rest no longer fits.
+    budget = {"left": settings.BY_KEY["timeout"].default * 1000}
+
+    def spend_on_queue_call(operation: str) -> None:
+        if operation.startswith(SEND_MESSAGE):
+            budget["left"] = aws.PARKING_BUDGET_MS - 1
+
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: budget["left"]))
+    proxy.on_operation = spend_on_queue_call
+
+    status, body = invoke("POST", "/track", {"updates": [_update(n) for n in range(25)]})
+
+    assert status == 503, body
+    assert proxy.seen[SEND_MESSAGE + "Batch"] == 1
+
+
+def test_redrive_during_outage_stops_and_releases_every_message(emulated, proxy, invoke):
     proxy.fail(PUT_ITEM, THROTTLED)
     invoke("POST", "/track", {"updates": [_update(n) for n in range(12)]})
     throttled_table = boto3.client("dynamodb", endpoint_url=proxy.endpoint, region_name="us-west-2")
@@ -195,10 +246,27 @@ def test_redrive_during_outage_reads_each_message_once(emulated, proxy, invoke):
 
     report = redrive(emulated.client("sqs"), emulated.queue_url, store, "2024-05-02T00:00:00.000Z", wait_seconds=0)
 
-    assert report.received == 12
-    assert report.failed == 12
+    # Each message tried spends a full retry cycle on the dead table, so the run gives up early.
+    assert report.received == report.failed == MAX_FAILURES_IN_A_ROW
+    assert "failed writes in a row" in report.stopped
     proxy.heal()
-    assert _redrive(emulated).created == 12, "failed messages were not released for the next run"
+    # Those it tried and those it received but never tried are all visible again at once.
+    assert _redrive(emulated).created == 12, "messages were not released for the next run"
+
+
+def test_redrive_failures_between_successes_do_not_stop_it(emulated, proxy, invoke):
+    proxy.fail(PUT_ITEM, THROTTLED)
+    invoke("POST", "/track", {"updates": [_update(n) for n in range(8)]})
+    proxy.heal()
+    # Only the writes for one shipment fail (2 of the 8), so failures never come 5 in a row.
+    proxy.fail_when_body_holds(PUT_ITEM, b'"FAULT1"', THROTTLED)
+    table = boto3.client("dynamodb", endpoint_url=proxy.endpoint, region_name="us-west-2")
+    store = TrackingStore(emulated.table_name, table)
+
+    report = redrive(emulated.client("sqs"), emulated.queue_url, store, "2024-05-02T00:00:00.000Z", wait_seconds=0)
+
+    assert report.stopped == ""
+    assert (report.received, report.created, report.failed) == (8, 6, 2)
 
 
 def test_redrive_honours_max_messages(emulated, proxy, invoke):
@@ -228,3 +296,59 @@ def test_redrive_counts_malformed_message_invalid(emulated, body):
 
     assert report.invalid == 1
     assert report.created == 1
+
+
+_HOSTILE_UPDATE = '{"tracking_id": "BAD1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"kind": "tracking-update", "version": 1, "update": ' + "[" * 60_000 + "]" * 60_000 + "}",
+        '{"kind": "tracking-update", "version": 1, "update": ' + _HOSTILE_UPDATE + ', "description": "\\ud800"}}',
+        '{"kind": "tracking-update", "version": 1, "version": 1, "update": ' + _HOSTILE_UPDATE + "}}",
+    ],
+    ids=["deep-nesting", "lone-surrogate", "repeated-key"],
+)
+def test_redrive_survives_hostile_message_and_releases_it(emulated, body):
+    sqs = emulated.client("sqs")
+    good = {"tracking_id": "GOOD1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}
+    sqs.send_message(QueueUrl=emulated.queue_url, MessageBody=body)
+    good_message = parked_message(good, "e", "r", "2024-05-01T00:00:00.000Z")
+    sqs.send_message(QueueUrl=emulated.queue_url, MessageBody=good_message)
+
+    report = _redrive(emulated)
+
+    assert (report.received, report.created, report.invalid) == (2, 1, 1), report.errors
+    assert "not a parked update" in report.errors[0]
+    # Released at the end of the run, not hidden for the whole visibility timeout.
+    assert emulated.parked_count() == 1
+
+
+def test_redrive_keeps_the_arrival_time_the_api_recorded(emulated):
+    update = {"tracking_id": "LATE1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}
+    message = parked_message(update, "throttled", "req-9", "2024-05-01T00:00:05.000Z")
+    emulated.client("sqs").send_message(QueueUrl=emulated.queue_url, MessageBody=message)
+
+    _redrive(emulated)
+
+    (item,) = emulated.stored_items()
+    assert item["received_at"]["S"] == "2024-05-01T00:00:05.000Z"
+
+
+def test_redrive_counts_undeleted_messages_and_the_next_run_finds_them_stored(emulated, proxy):
+    update = {"tracking_id": "KEEP1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}
+    message = parked_message(update, "throttled", "req-10", "2024-05-01T00:00:05.000Z")
+    emulated.client("sqs").send_message(QueueUrl=emulated.queue_url, MessageBody=message)
+    proxy.fail("AmazonSQS.DeleteMessage", UNAVAILABLE)
+    flaky_queue = boto3.client("sqs", endpoint_url=proxy.endpoint, region_name="us-west-2")
+    store = TrackingStore(emulated.table_name, emulated.client("dynamodb"))
+
+    first = redrive(flaky_queue, emulated.queue_url, store, "2024-05-02T00:00:00.000Z", wait_seconds=0)
+    proxy.heal()
+    second = _redrive(emulated)
+
+    assert (first.created, first.undeleted) == (1, 1)
+    # A new receipt is a new attempt: the update stored by the first run is a duplicate now.
+    assert (second.received, second.created, second.duplicate) == (1, 0, 1)
+    assert emulated.parked_count() == 0

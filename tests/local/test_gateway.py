@@ -234,7 +234,7 @@ def test_invalid_content_length_gets_400(gateway, stand_in):
     answer = raw_exchange(gateway.port, b"POST /test/track HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
 
     assert answer.startswith(b"HTTP/1.1 400 ")
-    assert b"is not a number" in answer
+    assert b"is not a number of bytes" in answer
     assert stand_in.calls == []
 
 
@@ -250,6 +250,46 @@ def test_invalid_chunk_size_gets_400_at_once(gateway, stand_in, size_line):
 
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"invalid chunk size line" in answer
+    assert stand_in.calls == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (b"Content-Length: 2\r\nContent-Length: 3\r\n", b"different values"),
+        (b"Content-Length: -2\r\n", b"is not a number of bytes"),
+        (b"Content-Length: +2\r\n", b"is not a number of bytes"),
+        (b"Content-Length: 0_2\r\n", b"is not a number of bytes"),
+        (b"Transfer-Encoding: xchunked\r\n", b"is not supported"),
+        (b"Transfer-Encoding: gzip, chunked\r\n", b"is not supported"),
+        (b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", b"both Transfer-Encoding and Content-Length"),
+    ],
+    ids=["two-lengths", "negative", "sign", "underscore", "xchunked", "gzip", "both"],
+)
+def test_ambiguous_framing_gets_400(gateway, stand_in, headers, expected):
+    request = b"POST /test/track HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n{}"
+
+    answer = raw_exchange(gateway.port, request)
+
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+    assert expected in answer
+    assert stand_in.calls == []
+
+
+def test_http_09_request_line_gets_a_real_400(gateway, stand_in):
+    answer = raw_exchange(gateway.port, b"GET /test/status\r\n\r\n")
+
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+    assert b"HTTP/0.9" in answer
+    assert stand_in.calls == []
+
+
+def test_lowercase_method_names_no_route(gateway, stand_in):
+    request = b"get /test/status?tracking_id=A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+    answer = raw_exchange(gateway.port, request)
+    assert answer.startswith(b"HTTP/1.1 403 "), answer[:80]
+    assert b"no route matches" in answer
     assert stand_in.calls == []
 
 

@@ -1,5 +1,6 @@
 """`invoke redrive --local` against a running `invoke local`, both as real subprocesses."""
 
+import datetime
 import json
 import os
 import signal
@@ -89,11 +90,42 @@ def test_redrive_local_applies_the_configured_retention(local_api):
     update = {"tracking_id": "REDRIVE2", "timestamp": "2024-05-01T12:00:00.000Z", "status": "delivered"}
     message = parked_message(update, "throttled", "req-2", "2024-05-01T12:00:01.000Z")
     session.client("sqs", endpoint_url=state["endpoint"]).send_message(QueueUrl=state["queue_url"], MessageBody=message)
-    before = int(time.time())
-
     done = _redrive(env)
 
     assert done.returncode == 0, done.stderr
     (item,) = session.client("dynamodb", endpoint_url=state["endpoint"]).scan(TableName=state["table_name"])["Items"]
-    # Counted from the redrive, when the table took the item, like an update the API stores itself.
-    assert before + 7 * 86400 <= int(item["expires_at"]["N"]) <= int(time.time()) + 7 * 86400
+    # Counted from the arrival the API recorded when it parked the update, not from the redrive.
+    parked_at = datetime.datetime(2024, 5, 1, 12, 0, 1, tzinfo=datetime.timezone.utc)
+    assert int(item["expires_at"]["N"]) == int(parked_at.timestamp()) + 7 * 86400
+    assert item["received_at"]["S"] == "2024-05-01T12:00:01.000Z"
+
+
+def test_report_of_a_stopped_run_exits_with_the_reason(capsys):
+    from invoke import Exit
+
+    from devkit.redrive import print_report
+
+    report = {"received": 5, "created": 0, "duplicate": 0, "failed": 5, "invalid": 0,
+              "errors": ["message m1: throttled"],
+              "stopped": "stopped after 5 failed writes in a row: the table is still failing"}
+
+    with pytest.raises(Exit) as caught:
+        print_report(report, "local API")
+
+    assert caught.value.code == 1
+    assert "stopped after 5 failed writes in a row" in str(caught.value.message)
+    assert "failed 5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("content", "expected"), [("{not json", "cannot be read"), ('{"base_url": "x"}', "lacks")])
+def test_redrive_local_with_a_damaged_state_file_explains(tmp_path, content, expected):
+    state_file = tmp_path / "local-api.json"
+    state_file.write_text(content, encoding="utf-8")
+    env = dict(os.environ, TRACKING_LOCAL_STATE_FILE=str(state_file))
+
+    done = _redrive(env)
+
+    assert done.returncode == 1
+    assert expected in done.stderr
+    assert "start `invoke local` again" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -20,7 +20,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from devkit import offline
-from shared import naming
+from shared import naming, settings
 
 
 def _freeze(mapping: Optional[dict]) -> tuple:
@@ -40,7 +40,13 @@ def upstream_outputs():
             organization = (config or {}).get("organization", naming.DEFAULT_ORGANIZATION)
             upstream: dict = {}
             for previous in naming.LAYERS[: naming.LAYERS.index(layer)]:
-                run = offline.run_program(previous, environment, config=config, upstream=upstream, secrets=secrets)
+                run = offline.run_program(
+                    previous,
+                    environment,
+                    config=settings.config_for_layer(config, previous),
+                    upstream=upstream,
+                    secrets=settings.config_for_layer(secrets, previous),
+                )
                 upstream[naming.stack_reference_name(organization, previous, environment)] = run.outputs
             cache[key] = upstream
         # A copy of each layer's outputs, so a test can delete or change one without affecting others.

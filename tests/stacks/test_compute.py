@@ -107,7 +107,7 @@ def test_function_core_properties(run_layer, upstream_outputs, environment):
     assert function.inputs["runtime"] == "python3.9", function.name
     assert function.inputs["architectures"] == ["x86_64"], function.name
     assert function.inputs["memorySize"] == 256, function.name
-    assert function.inputs["timeout"] == 20, function.name
+    assert function.inputs["timeout"] == 25, function.name
     assert function.inputs["role"] == foundation[outputs.FUNCTION_ROLE_ARN], function.name
     assert function.inputs["tracingConfig"] == {"mode": "Active"}, function.name
     assert function.inputs["deadLetterConfig"] == {"targetArn": foundation[outputs.DEAD_LETTER_QUEUE_ARN]}, (
@@ -172,8 +172,9 @@ def test_string_parameters_read_at_deploy_time(compute_run):
     ), "the page-token key must be read by the function at run time, never at deploy time"
 
 
-def test_page_token_key_absent_from_compute(run_layer):
-    run = run_layer("compute", secrets={"pageTokenKey": PAGE_TOKEN_KEY})
+def test_page_token_key_absent_from_compute(run_layer, upstream_outputs):
+    # The key is set in the foundation stack, the only one whose settings hold it.
+    run = run_layer("compute", upstream=upstream_outputs("compute", secrets={"pageTokenKey": PAGE_TOKEN_KEY}))
 
     assert PAGE_TOKEN_KEY not in json.dumps(run.outputs), "page-token key found in the compute exports"
     for resource in run.resources:
@@ -340,9 +341,9 @@ def test_reference_wrong_organization_fails(run_layer, upstream_outputs):
     [
         ("runtime", "python3.8", "python3.9, python3.10, python3.11, python3.12, python3.13"),
         ("architecture", "mips", "x86_64 or arm64"),
-        ("timeout", "29", "15-28 seconds"),
-        ("timeout", "0", "15-28 seconds"),
-        ("timeout", "14", "15-28 seconds"),
+        ("timeout", "29", "20-28 seconds"),
+        ("timeout", "0", "20-28 seconds"),
+        ("timeout", "19", "20-28 seconds"),
         ("memorySize", "64", "128-10240 MB"),
         ("memorySize", "lots", "128-10240 MB"),
         ("reservedConcurrency", "0", "1-1000, or unset"),

@@ -450,7 +450,7 @@ def test_deploy_requires_a_layer(workspace):
     done = workspace.invoke("deploy", "--env", "dev", "--yes")
 
     assert done.returncode == 1
-    assert "layer missing is invalid" in done.stderr
+    assert "--layer is required: one of foundation, compute, edge, observability" in done.stderr
     assert workspace.calls() == []
 
 

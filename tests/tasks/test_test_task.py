@@ -82,7 +82,7 @@ def test_python39_run_creates_venv_and_runs_function_tests(workspace, fake_pytho
         ("pytest", f"{sys.executable} -m pytest -q -n auto"),
         ("venv39", f"{fake_python39['interpreter']} -m venv --clear .venv39"),
         ("pip39", ".venv39/bin/python -m pip install -q -r requirements-py39.txt"),
-        ("pytest39", ".venv39/bin/python -m pytest -q -m function tests/function"),
+        ("pytest39", ".venv39/bin/python -m pytest -q -n auto -m function tests/function"),
     ]
     assert not (workspace.root / ".venv39").exists()
 
