@@ -110,13 +110,30 @@ def layer_directory(layer: str) -> Path:
     return STACKS_DIR / layer
 
 
+def _yaml_as_text(node):
+    """Return a composed YAML document with every scalar as the text written in the file.
+
+    The settings check that text, as the stacks do: YAML 1.1 typing would turn 2_5 into 25 or
+    0x3c into 60 and let a value through that the stacks reject.
+    """
+    if node is None:
+        return None
+    if isinstance(node, yaml.MappingNode):
+        return {_yaml_as_text(key): _yaml_as_text(value) for key, value in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_yaml_as_text(item) for item in node.value]
+    if node.tag == "tag:yaml.org,2002:null" or (node.style is None and node.value in ("", "~", "null", "Null", "NULL")):
+        return None
+    return node.value
+
+
 def stack_config(layer: str, environment: str) -> dict:
     """Return the ``config:`` mapping of ``stacks/<layer>/Pulumi.<environment>.yaml`` (empty if absent)."""
     path = layer_directory(layer) / f"Pulumi.{environment}.yaml"
     if not path.is_file():
         return {}
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = _yaml_as_text(yaml.compose(path.read_text(encoding="utf-8"))) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise Exit(
             f"stacks/{layer}/{path.name} is not valid YAML: {exc}. Fix: correct the file, "
@@ -691,6 +708,8 @@ def offline_settings(layer: str, environment: str) -> tuple:
         if not key.startswith(prefix):
             continue
         name = key[len(prefix) :]
+        if value is None:
+            continue
         if isinstance(value, dict) and "secure" in value:
             skipped.append(name)
         elif isinstance(value, bool):

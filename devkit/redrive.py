@@ -16,6 +16,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from invoke import Exit
 
+from devkit import loopback
 from shared import naming, outputs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ class Target:
     session: boto3.session.Session
     table_name: str
     queue_url: str
-    # The API configuration parameter, which says how long stored items are kept.
+    # The API configuration parameter, which holds how long stored items are kept.
     api_config_parameter: str
     endpoint: Optional[str] = None
 
@@ -129,25 +130,30 @@ def write_local_state(state: dict, path: Optional[Path] = None) -> None:
         json.dump(state, handle, indent=2, sort_keys=True)
 
 
+# Keys of the state file a running `invoke local` writes, each a non-empty string.
+_LOCAL_STATE_KEYS = (
+    "base_url", "endpoint", "access_key_id", "secret_access_key", "table_name", "queue_url", "api_config_parameter",
+)
+
+
 def local_target(path: Optional[Path] = None) -> Target:
     """Return the table and queue of the running ``invoke local`` API, or raise ``Exit``."""
     path = path or local_state_file()
+    fix = f"Fix: stop `invoke local` if it runs, delete {path.name}, and start `invoke local` again"
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-        needed = ("base_url", "endpoint", "access_key_id", "secret_access_key", "table_name", "queue_url")
-        missing = [key for key in (*needed, "api_config_parameter") if key not in state]
     except FileNotFoundError:
         raise Exit("no local API is running. Fix: start one with `invoke local` in another terminal") from None
-    except (OSError, ValueError, TypeError) as exc:
-        raise Exit(
-            f"{path.name} cannot be read ({exc}). Fix: stop `invoke local` if it runs, delete {path.name}, "
-            "and start `invoke local` again"
-        ) from None
-    if missing:
-        raise Exit(
-            f"{path.name} lacks {', '.join(missing)}, so it was written by another version. "
-            f"Fix: stop `invoke local`, delete {path.name}, and start `invoke local` again"
-        )
+    except (OSError, ValueError) as exc:
+        raise Exit(f"{path.name} cannot be read ({exc}). {fix}") from None
+    if not isinstance(state, dict):
+        raise Exit(f"{path.name} holds a JSON {type(state).__name__}, not a local API's state. {fix}")
+    invalid = [key for key in _LOCAL_STATE_KEYS if not isinstance(state.get(key), str) or not state[key]]
+    if invalid:
+        raise Exit(f"{path.name} lacks {', '.join(invalid)} (missing, empty or not text). {fix}")
+    # --local must reach the local emulator and nothing else, whatever the file says.
+    if not loopback.is_loopback_url(state["endpoint"]):
+        raise Exit(f"{path.name} names endpoint {state['endpoint']!r}, which is not on this machine. {fix}")
     session = boto3.session.Session(
         aws_access_key_id=state["access_key_id"],
         aws_secret_access_key=state["secret_access_key"],

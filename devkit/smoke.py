@@ -21,6 +21,7 @@ import boto3
 import requests
 from invoke import Exit
 
+from devkit import loopback
 from devkit.deploy import StackOutputs
 from devkit.local import sigv4
 from devkit.local.client import TrackingClient
@@ -52,15 +53,12 @@ class Credentials:
     session_token: Optional[str] = None
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
 def aws_credentials(url: str = "") -> Credentials:
     """Return the credentials the standard AWS chain resolves (environment, profile, SSO, role), or raise ``Exit``.
 
     For a URL on this machine (the local API) the chain never asks an instance metadata address.
     """
-    local = urlsplit(url).hostname in LOOPBACK_HOSTS
+    local = loopback.is_loopback_url(url)
     if local:
         os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     resolved = boto3.Session().get_credentials()

@@ -352,13 +352,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._write(response)
 
     def parse_request(self) -> bool:
-        if not super().parse_request():
-            return False
-        if self.request_version == "HTTP/0.9":
-            # A two-word request line is HTTP/0.9, whose answers have no status line or headers.
+        if len(self.raw_requestline.split()) == 2:
+            # A two-word request line is HTTP/0.9: it has no headers to wait for, and the base
+            # class would answer it without a status line. It is rejected before either happens.
+            self.command, self.request_version = None, self.protocol_version
+            self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
             self.send_error(400, "HTTP/0.9 requests are not served; send an HTTP/1.1 request line")
             return False
-        return True
+        return super().parse_request()
 
     def _read_body(self) -> bytes:
         codings = self.headers.get_all("Transfer-Encoding") or []
@@ -383,7 +384,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if length <= MAX_DRAINED_BYTES:
                 self._discard(length)
             raise _BodyTooLarge()
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise _BadFraming(f"the connection ended after {len(body)} of the {length} bytes Content-Length gives")
+        return body
 
     def _discard(self, length: int) -> None:
         """Read and drop a body, so the client finishes sending before it reads the 413."""

@@ -32,10 +32,13 @@ app = APIGatewayRestResolver()
 def service() -> TrackingService:
     """Build the service on the first request, from the environment the stack set."""
     config = load_config()
+    # Its own client, with the bounded retries of tracking.aws: Powertools' default client would
+    # wait up to a minute per attempt, past the function's timeout.
+    parameter_store = parameters.SSMProvider(boto3_client=aws.client("ssm", config.region))
 
     def token_key() -> bytes:
         # Decrypted at run time and cached for max_age seconds; the value never enters the environment.
-        value = parameters.get_parameter(
+        value = parameter_store.get(
             config.page_token_key_parameter, decrypt=True, max_age=config.parameter_max_age_seconds
         )
         return value.encode("utf-8")

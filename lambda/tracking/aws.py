@@ -23,6 +23,8 @@ CONFIGS = {
     "sqs": Config(
         retries={"total_max_attempts": PARKING_MAX_ATTEMPTS, "mode": "standard"}, connect_timeout=1, read_timeout=2
     ),
+    # The page-token key, read on the first history page of a sandbox and then cached.
+    "ssm": Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=1, read_timeout=2),
 }
 
 # botocore's standard mode waits up to min(2 ** i, 20) seconds before retry i (0-based) of a

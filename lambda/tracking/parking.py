@@ -25,7 +25,9 @@ def parked_message(update: dict, error: str, request_id: str, parked_at: str) ->
             "request_id": request_id,
             "parked_at": parked_at,
         },
-        ensure_ascii=False,
+        # ASCII only: SQS rejects message bodies with some characters a valid update may hold,
+        # such as U+FFFE and U+FFFF, and escapes carry every character through.
+        ensure_ascii=True,
         sort_keys=True,
     )
 

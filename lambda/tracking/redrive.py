@@ -9,6 +9,7 @@ one that fails again stays on the queue for the next run.
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -53,17 +54,32 @@ def _parked_update(body: str, redriven_at: str) -> tuple:
         raise ValueError(f"message body is a JSON {type(message).__name__}, not a parked update object")
     if message.get("kind") != MESSAGE_KIND:
         raise ValueError(f"message kind {message.get('kind')!r} is not {MESSAGE_KIND!r}")
-    if message.get("version") != MESSAGE_VERSION:
-        raise ValueError(f"message version {message.get('version')!r} is not {MESSAGE_VERSION}")
+    version = message.get("version")
+    # type() and not ==, because JSON's true and 1.0 compare equal to 1 in Python.
+    if type(version) is not int or version != MESSAGE_VERSION:
+        raise ValueError(f"message version {version!r} is not {MESSAGE_VERSION}")
     # The update was validated when it was parked; validate again, because a queue can be
-    # written by anyone allowed to send to it.
-    _, (update,) = validate_track_body(message["update"])
-    parked_at = message.get("parked_at")
-    # The arrival time the API recorded, so the item's received_at and expiry match the update's
-    # own; a missing or odd value falls back to the time of this redrive.
+    # written by anyone allowed to send to it. A message holds one update, never a batch.
+    update = message.get("update")
+    if not isinstance(update, dict) or "updates" in update:
+        raise ValueError("message update is not one tracking update object")
+    _, (normalized,) = validate_track_body(update)
+    return normalized, _arrival_time(message.get("parked_at"), redriven_at)
+
+
+def _arrival_time(parked_at, redriven_at: str) -> str:
+    """Return the arrival time the API recorded, so the item's received_at and expiry match it.
+
+    A missing value, one that is not a real instant in the contract's form, or one later than
+    this redrive falls back to the time of this redrive.
+    """
     if not isinstance(parked_at, str) or not _UTC_TIMESTAMP.fullmatch(parked_at) or parked_at > redriven_at:
-        parked_at = redriven_at
-    return update, parked_at
+        return redriven_at
+    try:
+        datetime.strptime(parked_at, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return redriven_at
+    return parked_at
 
 
 def _describe(exc: Exception) -> str:

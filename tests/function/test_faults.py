@@ -283,7 +283,22 @@ def test_redrive_honours_max_messages(emulated, proxy, invoke):
     assert len(emulated.stored_items()) == 1
 
 
-@pytest.mark.parametrize("body", ["[1, 2]", "null", '"text"', "not json", '{"kind": "tracking-update", "version": 99}'])
+_ONE_UPDATE = '{"tracking_id": "BAD2", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[1, 2]",
+        "null",
+        '"text"',
+        "not json",
+        '{"kind": "tracking-update", "version": 99}',
+        '{"kind": "tracking-update", "version": true, "update": ' + _ONE_UPDATE + "}",
+        '{"kind": "tracking-update", "version": 1.0, "update": ' + _ONE_UPDATE + "}",
+        '{"kind": "tracking-update", "version": 1, "update": {"updates": [' + _ONE_UPDATE + "]}}",
+    ],
+)
 def test_redrive_counts_malformed_message_invalid(emulated, body):
     sqs = emulated.client("sqs")
     sqs.send_message(QueueUrl=emulated.queue_url, MessageBody=body)
@@ -325,6 +340,24 @@ def test_redrive_survives_hostile_message_and_releases_it(emulated, body):
     assert emulated.parked_count() == 1
 
 
+@pytest.mark.parametrize(
+    "parked_at", ["2024-02-30T00:00:00.000Z", "2024-05-01T25:61:61.000Z", "2999-01-01T00:00:00.000Z"]
+)
+def test_redrive_replaces_an_impossible_arrival_time(emulated, parked_at):
+    # With a retention the arrival time becomes an expiry, so an impossible one must never reach it.
+    update = {"tracking_id": "ODD1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}
+    emulated.client("sqs").send_message(
+        QueueUrl=emulated.queue_url, MessageBody=parked_message(update, "throttled", "req-11", parked_at)
+    )
+    store = TrackingStore(emulated.table_name, emulated.client("dynamodb"), retention_days=7)
+
+    report = redrive(emulated.client("sqs"), emulated.queue_url, store, "2024-05-02T00:00:00.000Z", wait_seconds=0)
+
+    assert report.created == 1, report.errors
+    (item,) = emulated.stored_items()
+    assert item["received_at"]["S"] == "2024-05-02T00:00:00.000Z"
+
+
 def test_redrive_keeps_the_arrival_time_the_api_recorded(emulated):
     update = {"tracking_id": "LATE1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}
     message = parked_message(update, "throttled", "req-9", "2024-05-01T00:00:05.000Z")
@@ -352,3 +385,28 @@ def test_redrive_counts_undeleted_messages_and_the_next_run_finds_them_stored(em
     # A new receipt is a new attempt: the update stored by the first run is a duplicate now.
     assert (second.received, second.created, second.duplicate) == (1, 0, 1)
     assert emulated.parked_count() == 0
+
+
+def test_parked_message_is_ascii_so_sqs_takes_any_valid_update():
+    # SQS rejects bodies holding U+FFFE or U+FFFF, which a description may hold.
+    update = {"tracking_id": "CHARS1", "timestamp": "2024-05-01T00:00:00.000Z", "status": "delivered",
+              "description": "Zustellung \uffff \ufffe \U0001f4e6 entrega"}
+
+    body = parked_message(update, "throttled", "req-12", "2024-05-01T00:00:00.000Z")
+
+    assert body.isascii()
+    assert json.loads(body)["update"] == update
+
+
+def test_parameter_store_client_has_bounded_retries(emulated, proxy, invoke):
+    invoke("POST", "/track", _update(9))
+    invoke("POST", "/track", _update(4))
+    proxy.fail(PARAMETER_STORE, UNAVAILABLE)
+
+    # Two events and a page of one: the answer carries a next_token, signed with the key.
+    status, body = invoke("GET", "/status", query={"tracking_id": "FAULT4", "history": "true", "limit": "1"})
+
+    assert status == 503, body
+    assert "history paging is unavailable" in body["message"]
+    # The function's own client, with the attempts of tracking.aws, not the SDK default's.
+    assert proxy.seen["AmazonSSM.GetParameter"] == aws.CONFIGS["ssm"].retries["total_max_attempts"]

@@ -277,10 +277,22 @@ def test_ambiguous_framing_gets_400(gateway, stand_in, headers, expected):
 
 
 def test_http_09_request_line_gets_a_real_400(gateway, stand_in):
-    answer = raw_exchange(gateway.port, b"GET /test/status\r\n\r\n")
+    # No blank line after it: an HTTP/0.9 request has no headers, so the answer must not wait for any.
+    answer = raw_exchange(gateway.port, b"GET /test/status\r\n")
 
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
     assert b"HTTP/0.9" in answer
+    assert stand_in.calls == []
+
+
+def test_body_shorter_than_its_length_gets_400(gateway, stand_in):
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as connection:
+        connection.sendall(b"POST /test/track HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{}")
+        connection.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+    assert b"ended after 2 of the 40 bytes" in answer
     assert stand_in.calls == []
 
 

@@ -117,7 +117,24 @@ def test_report_of_a_stopped_run_exits_with_the_reason(capsys):
     assert "failed 5" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("content", "expected"), [("{not json", "cannot be read"), ('{"base_url": "x"}', "lacks")])
+_STATE = {
+    "base_url": "http://127.0.0.1:1/dev", "endpoint": "http://127.0.0.1:2", "access_key_id": "k",
+    "secret_access_key": "s", "table_name": "t", "queue_url": "http://127.0.0.1:2/q", "api_config_parameter": "/p",
+}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "cannot be read"),
+        ('"base_url endpoint access_key_id"', "holds a JSON str"),
+        ('{"base_url": "x"}', "lacks endpoint"),
+        (json.dumps(dict(_STATE, endpoint=None)), "lacks endpoint"),
+        (json.dumps(dict(_STATE, access_key_id="")), "lacks access_key_id"),
+        (json.dumps(dict(_STATE, endpoint="https://sqs.us-west-2.amazonaws.com")), "is not on this machine"),
+    ],
+    ids=["not-json", "string", "missing", "null-endpoint", "empty-key", "outward-endpoint"],
+)
 def test_redrive_local_with_a_damaged_state_file_explains(tmp_path, content, expected):
     state_file = tmp_path / "local-api.json"
     state_file.write_text(content, encoding="utf-8")

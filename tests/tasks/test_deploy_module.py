@@ -191,6 +191,22 @@ def test_offline_settings_convert_yaml_values(tmp_path, monkeypatch):
     assert skipped == ["pageTokenKey"]
 
 
+def test_offline_settings_keep_numbers_as_written(tmp_path, monkeypatch):
+    # YAML 1.1 would read 2_5 as 25 and 0x3c as 60; the settings check the text, as the stacks do.
+    folder = tmp_path / "compute"
+    folder.mkdir()
+    (folder / "Pulumi.dev.yaml").write_text(
+        "config:\n  tracking:timeout: 2_5\n  tracking:parameterMaxAgeSeconds: 0x3c\n  tracking:memorySize: 0400\n"
+        "  tracking:logLevel:\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(deploy, "STACKS_DIR", tmp_path)
+
+    config, _ = deploy.offline_settings("compute", "dev")
+
+    assert config == {"timeout": "2_5", "parameterMaxAgeSeconds": "0x3c", "memorySize": "0400"}
+
+
 def test_organization_defaults_when_unset(tmp_path, monkeypatch):
     monkeypatch.setattr(deploy, "STACKS_DIR", tmp_path)
 
