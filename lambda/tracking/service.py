@@ -80,10 +80,16 @@ class TrackingService:
                 storage_error = str(exc)
                 logger.warning("table write failed, parking updates", error=storage_error)
                 to_park.append(index)
-        if to_park:
-            self._park([updates[index] for index in to_park], storage_error, request_id, received_at, remaining_ms)
-            for index in to_park:
-                results[index] = "queued"
+        try:
+            if to_park:
+                self._park([updates[index] for index in to_park], storage_error, request_id, received_at, remaining_ms)
+                for index in to_park:
+                    results[index] = "queued"
+        finally:
+            # Also when parking fails: the updates stored before it count, although the answer is 503.
+            for result in results:
+                if result is not None:
+                    metrics.add_metric(name=RESULT_METRIC[result], unit=MetricUnit.Count, value=1)
         entries = [
             {
                 "result": result,
@@ -93,8 +99,6 @@ class TrackingService:
             }
             for result, update in zip(results, updates)
         ]
-        for entry in entries:
-            metrics.add_metric(name=RESULT_METRIC[entry["result"]], unit=MetricUnit.Count, value=1)
         if is_batch:
             return 200, {"results": entries}
         return RESULT_STATUS[entries[0]["result"]], entries[0]

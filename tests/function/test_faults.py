@@ -410,3 +410,21 @@ def test_parameter_store_client_has_bounded_retries(emulated, proxy, invoke):
     assert "history paging is unavailable" in body["message"]
     # The function's own client, with the attempts of tracking.aws, not the SDK default's.
     assert proxy.seen["AmazonSSM.GetParameter"] == aws.CONFIGS["ssm"].retries["total_max_attempts"]
+
+
+def test_updates_stored_before_a_503_are_still_counted(emulated, proxy, invoke, capsys):
+    from tests.function.test_observability import _metrics, _records
+    from tracking import contract
+
+    # The first item is stored, the second meets a failing table, and the queue is down too.
+    proxy.fail_when_body_holds(PUT_ITEM, b'"FAULT2"', THROTTLED)
+    proxy.fail(SEND_MESSAGE, UNAVAILABLE)
+    capsys.readouterr()
+
+    status, _ = invoke("POST", "/track", {"updates": [_update(1), _update(2), _update(3)]})
+
+    metrics = _metrics(_records(capsys.readouterr().out))
+    assert status == 503
+    assert len(emulated.stored_items()) == 1
+    assert metrics[contract.METRIC_UPDATES_CREATED][2] in (1.0, [1.0])
+    assert contract.METRIC_PARKING_FAILED in metrics
