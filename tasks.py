@@ -83,17 +83,25 @@ def outputs(c: Context, env: str = "dev") -> None:
         "env": _ENV_HELP,
         "local": "redrive the queue of the running `invoke local` API instead of the deployed stack",
         "max_messages": "stop after this many messages (default 10000)",
+        "by_name": "find the queue and table by their names in AWS instead of the stack outputs, "
+        "for when the Pulumi CLI or its state backend is out of reach",
     }
 )
-def redrive(c: Context, env: str = "dev", local: bool = False, max_messages: int = 10_000) -> None:
+def redrive(
+    c: Context, env: str = "dev", local: bool = False, max_messages: int = 10_000, by_name: bool = False
+) -> None:
     """Replay updates parked on the dead letter queue into the table; a second run changes nothing."""
     from devkit import redrive as parked
 
     deploy.validate_environment(env)
     if max_messages < 1:
         raise Exit(f"invalid --max-messages {max_messages}: allowed is 1 or more. Fix: pass --max-messages 10000")
+    if local and by_name:
+        raise Exit("--local and --by-name exclude each other. Fix: pass one of them")
     if local:
         target = parked.local_target()
+    elif by_name:
+        target = parked.named_target(env)
     else:
         session = deploy.start_session(env, aws=False)
         foundation = deploy.Pulumi(c, session).read_outputs("foundation")

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from invoke import Exit
 
 from devkit import loopback
-from shared import naming, outputs
+from shared import definitions, naming, outputs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = REPO_ROOT / "lambda"
@@ -119,6 +119,32 @@ def aws_target(foundation_outputs: Optional[dict], stack: str) -> Target:
         foundation_outputs[outputs.TABLE_NAME],
         foundation_outputs[outputs.DEAD_LETTER_QUEUE_URL],
         foundation_outputs[outputs.API_CONFIG_PARAMETER_NAME],
+    )
+
+
+def named_target(environment: str) -> Target:
+    """Return the environment's table and queue found by their names in AWS, without Pulumi.
+
+    For an incident in which the Pulumi CLI or its state backend is out of reach: the names come
+    from the same definitions the foundation stack uses, and the queue URL from SQS itself.
+    """
+    session = boto3.session.Session(region_name=naming.REGION)
+    if session.get_credentials() is None:
+        raise Exit("no AWS credentials found. Fix: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    queue_name = definitions.queue_name(environment)
+    try:
+        queue_url = session.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+    except (BotoCoreError, ClientError) as exc:
+        raise Exit(
+            f"queue {queue_name} could not be found in {naming.REGION}: {exc}. Fix: check that the credentials "
+            f"belong to the account of the {environment} stacks and allow sqs:GetQueueUrl"
+        ) from None
+    return Target(
+        f"{environment} resources found by name",
+        session,
+        definitions.table_name(environment),
+        queue_url,
+        naming.parameter_name(environment, definitions.API_CONFIG_PARAMETER.key),
     )
 
 

@@ -146,3 +146,36 @@ def test_redrive_local_with_a_damaged_state_file_explains(tmp_path, content, exp
     assert expected in done.stderr
     assert "start `invoke local` again" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_redrive_by_name_finds_the_environment_without_pulumi(clean_moto, monkeypatch, capsys):
+    from devkit import redrive as parked
+    from tests.function.conftest import provision
+
+    table, queue_url, _ = provision(clean_moto, "staging")
+    # Every client of this process goes to the emulator, as AWS_ENDPOINT_URL makes boto3 do.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", clean_moto)
+    update = {"tracking_id": "BYNAME1", "timestamp": "2024-05-01T12:00:00.000Z", "status": "delivered"}
+    boto3.client("sqs").send_message(
+        QueueUrl=queue_url, MessageBody=parked_message(update, "throttled", "req-3", "2024-05-01T12:00:01.000Z")
+    )
+
+    target = parked.named_target("staging")
+    report = parked.redrive_queue(target, wait_seconds=0)
+
+    assert (target.table_name, target.queue_url) == (table, queue_url)
+    assert (report["received"], report["created"]) == (1, 1)
+
+
+def test_redrive_by_name_without_the_queue_explains(clean_moto, monkeypatch):
+    from invoke import Exit
+
+    from devkit import redrive as parked
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", clean_moto)
+
+    with pytest.raises(Exit) as caught:
+        parked.named_target("prod")
+
+    assert "queue logistics-tracking-prod-parked-updates could not be found" in str(caught.value.message)
+    assert "allow sqs:GetQueueUrl" in str(caught.value.message)
