@@ -762,7 +762,8 @@ def preview_offline(environment: str, layers: Sequence[str]) -> dict:
         raise Exit(
             f"offline preview failed for {', '.join(failed)}: "
             + "; ".join(f"{layer}: {failures[layer]}" for layer in failed)
-            + ". Fix: correct the program or the upstream program it reads from"
+            + ". Fix: for an invalid setting, do what its message says; otherwise correct the program "
+            "or the upstream program it reads from"
         )
     return {layer: runs[layer] for layer in layers}
 

@@ -208,10 +208,11 @@ def settings_for(layer: str) -> tuple:
     return tuple(s for s in SETTINGS if s.layer in ("all", layer))
 
 
-def _error(setting: Setting, value: Any, environment: str) -> SettingError:
+def _error(setting: Setting, value: Any, environment: str, layer: str) -> SettingError:
     return SettingError(
         f"invalid setting {NAMESPACE}:{setting.key} = {value!r}: allowed is {setting.allowed}. "
-        f"Fix: pulumi config set {NAMESPACE}:{setting.key} <value> --stack {environment}"
+        f"Fix: pulumi config set {NAMESPACE}:{setting.key} <value> --stack {environment} in stacks/{layer}, "
+        f"or correct it in stacks/{layer}/Pulumi.{environment}.yaml"
     )
 
 
@@ -243,7 +244,7 @@ def read_settings(layer: str, environment: str, raw: Mapping[str, Any]) -> dict:
         except (ValueError, TypeError, json.JSONDecodeError):
             valid = False
         if not valid:
-            raise _error(setting, given, environment)
+            raise _error(setting, given, environment, layer)
         values[setting.key] = value
 
     if layer == "foundation" and values["deletionProtection"] is None:

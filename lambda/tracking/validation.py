@@ -353,7 +353,8 @@ def validate_track_body(body: Any, now: Optional[datetime] = None) -> tuple:
         if errors:
             items = sorted({e["item"] for e in errors})
             raise RequestInvalid(
-                f"invalid batch: items {', '.join(map(str, items))} break the contract; nothing was stored",
+                f"invalid batch: {'item' if len(items) == 1 else 'items'} {', '.join(map(str, items))} "
+                f"{'breaks' if len(items) == 1 else 'break'} the contract; nothing was stored",
                 errors,
             )
         return True, normalized
