@@ -45,6 +45,8 @@ class FaultProxy:
         # Called with each operation before it is answered, for tests that move a clock.
         self.on_operation = None
         self.seen: Counter = Counter()
+        # (operation, request body) of every request, in arrival order.
+        self.requests: list = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -100,6 +102,7 @@ class FaultProxy:
                 operation = operation_of(self.headers, body)
                 with proxy._lock:
                     proxy.seen[operation] += 1
+                    proxy.requests.append((operation, body))
                 if proxy.on_operation is not None:
                     proxy.on_operation(operation)
                 fault = proxy._rule_for(operation)

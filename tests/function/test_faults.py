@@ -428,3 +428,23 @@ def test_updates_stored_before_a_503_are_still_counted(emulated, proxy, invoke, 
     assert len(emulated.stored_items()) == 1
     assert metrics[contract.METRIC_UPDATES_CREATED][2] in (1.0, [1.0])
     assert contract.METRIC_PARKING_FAILED in metrics
+
+
+# Three uses of the key: the first page signs its token, the second checks it and signs its own.
+@pytest.mark.parametrize(("max_age", "reads"), [("300", 1), ("0", 3)])
+def test_page_token_key_is_decrypted_and_cached_for_max_age(emulated, proxy, invoke, monkeypatch, max_age, reads):
+    from tracking import contract
+
+    monkeypatch.setenv(contract.ENV_PARAMETER_MAX_AGE, max_age)
+    reset_function_caches()
+    for n in (4, 9, 14):
+        invoke("POST", "/track", _update(n))
+
+    query = {"tracking_id": "FAULT4", "history": "true", "limit": "1"}
+    _, first = invoke("GET", "/status", query=query)
+    status, second = invoke("GET", "/status", query=dict(query, next_token=first["next_token"]))
+
+    assert status == 200, second
+    key_reads = [json.loads(body) for operation, body in proxy.requests if operation == "AmazonSSM.GetParameter"]
+    assert len(key_reads) == reads
+    assert all(read["WithDecryption"] is True for read in key_reads)

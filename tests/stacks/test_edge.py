@@ -351,6 +351,27 @@ def test_gateway_responses_cover_required_types(edge_run):
     assert not missing, f"gateway responses missing: {sorted(missing)}"
 
 
+# The status each gateway response must carry: API Gateway's own for the type, except where the
+# contract chooses one. A 404 for an unknown route, say, would hide that it also means "unsigned".
+GATEWAY_RESPONSE_STATUSES = {
+    "BAD_REQUEST_BODY": 400,
+    "BAD_REQUEST_PARAMETERS": 400,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "INVALID_SIGNATURE": 403,
+    "EXPIRED_TOKEN": 403,
+    "ACCESS_DENIED": 403,
+    "THROTTLED": 429,
+    "UNAUTHORIZED": 401,
+}
+
+
+@pytest.mark.parametrize(("response_type", "status"), GATEWAY_RESPONSE_STATUSES.items())
+def test_gateway_response_statuses_are_the_documented_ones(edge_run, response_type, status):
+    (response,) = [r for r in edge_run.of_type(GATEWAY_RESPONSE) if r.inputs["responseType"] == response_type]
+
+    assert response.inputs["statusCode"] == str(status), response.name
+
+
 def test_gateway_responses_match_api_definition(edge_run):
     for response in edge_run.of_type(GATEWAY_RESPONSE):
         expected = api_definition.GATEWAY_RESPONSES[response.inputs["responseType"]]
@@ -524,6 +545,8 @@ def test_method_settings_throttling_from_settings():
     assert values["throttlingRateLimit"] == 12
     assert values["throttlingBurstLimit"] == 34
     assert values["loggingLevel"] == "INFO"
+    # INFO execution logs still never carry request and response bodies, which hold carrier data.
+    assert values["dataTraceEnabled"] is False
 
 
 # --- permissions and client access ---------------------------------------------------------
