@@ -616,7 +616,7 @@ _BATCH = (
         "batch",
         encoded(with_bad_item(batch("HX-BCAL", 25), 24, timestamp="2024-02-30T08:30:00Z")),
         400,
-        "items 24",
+        "item 24",
         note="The model accepts the date's shape; the function rejects the whole batch before writing.",
     ),
     post("batch_updates_object", "batch", encoded({"updates": update("HX-BOBJ")}), 400, "/updates"),
