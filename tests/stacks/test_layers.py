@@ -4,6 +4,7 @@ import pytest
 
 from shared import naming, outputs
 from shared.references import MissingUpstreamOutput
+from tests.stacks.test_edge import walk_strings
 
 UPSTREAM_READS = [
     (layer, upstream, name)
@@ -30,22 +31,11 @@ def test_missing_upstream_output_stops_the_layer_by_name(run_layer, upstream_out
     assert f"invoke deploy --layer {upstream} --env dev" in str(missing[0])
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-
-
 @pytest.mark.parametrize("layer", naming.LAYERS)
 def test_no_output_rendered_as_text(run_layer, layer):
     run = run_layer(layer)
 
     for resource in run.resources:
-        for text in _strings(resource.inputs):
+        for text in walk_strings(resource.inputs):
             assert "Calling __str__ on an Output" not in text, resource.name
             assert "<pulumi.output.Output" not in text, resource.name
