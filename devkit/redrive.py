@@ -38,7 +38,7 @@ class Target:
     session: boto3.session.Session
     table_name: str
     queue_url: str
-    # The API configuration parameter, which holds how long stored items are kept.
+    # The API configuration parameter, which sets how long stored items are kept.
     api_config_parameter: str
     endpoint: Optional[str] = None
 
@@ -173,11 +173,11 @@ def local_target(path: Optional[Path] = None) -> Target:
     except (OSError, ValueError) as exc:
         raise Exit(f"{path.name} cannot be read ({exc}). {fix}") from None
     if not isinstance(state, dict):
-        raise Exit(f"{path.name} holds a JSON {type(state).__name__}, not a local API's state. {fix}")
+        raise Exit(f"{path.name} contains a JSON {type(state).__name__}, not a local API's state. {fix}")
     invalid = [key for key in _LOCAL_STATE_KEYS if not isinstance(state.get(key), str) or not state[key]]
     if invalid:
         raise Exit(f"{path.name} lacks {', '.join(invalid)} (missing, empty or not text). {fix}")
-    # --local must reach the local emulator and nothing else, whatever the file says.
+    # --local must reach the local emulator and nothing else, whatever the file contains.
     if not loopback.is_loopback_url(state["endpoint"]):
         raise Exit(f"{path.name} names endpoint {state['endpoint']!r}, which is not on this machine. {fix}")
     session = boto3.session.Session(

@@ -56,7 +56,7 @@ class Credentials:
 def aws_credentials(url: str = "") -> Credentials:
     """Return the credentials the standard AWS chain resolves (environment, profile, SSO, role), or raise ``Exit``.
 
-    For a URL on this machine (the local API) the chain never asks an instance metadata address.
+    For a URL on this machine (the local API) the chain never queries an instance metadata address.
     """
     local = loopback.is_loopback_url(url)
     if local:

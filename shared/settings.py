@@ -344,7 +344,7 @@ def read_pulumi_secret(layer: str, key: str):
     setting = SECRET_BY_KEY[key]
     if setting.layer not in ("all", layer):
         raise KeyError(f"secret setting {key!r} belongs to the {setting.layer} layer, not {layer}")
-    # The SDK holds secret config in plain text and get_secret only wraps it, so the check runs
+    # The SDK keeps secret config in plain text and get_secret only wraps it, so the check runs
     # now: a short key stops the program with its own message, not one buried in an apply.
     text = pulumi.Config(NAMESPACE).get(key)
     if text is None:

@@ -296,7 +296,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
-        """Answer what http.server rejects itself (a bad request line, oversized headers) in JSON.
+        """Send the JSON error body for what http.server rejects itself (a bad request line, oversized headers) in JSON.
 
         The base class would send an HTML page; clients of the gateway always get the JSON body of
         its own 4XX responses, with the status http.server chose.
@@ -354,7 +354,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         if len(self.raw_requestline.split()) == 2:
             # A two-word request line is HTTP/0.9: it has no headers to wait for, and the base
-            # class would answer it without a status line. It is rejected before either happens.
+            # class would respond without a status line. It is rejected before either happens.
             self.command, self.request_version = None, self.protocol_version
             self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
             self.send_error(400, "HTTP/0.9 requests are not served; send an HTTP/1.1 request line")
@@ -419,7 +419,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise _BadFraming(f"the connection ended inside a chunk of {size} bytes")
             body += chunk
             if self.rfile.readline(1024).strip():
-                raise _BadFraming("a chunk holds more bytes than its size line gives")
+                raise _BadFraming("a chunk is longer than its size line states")
 
     def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)

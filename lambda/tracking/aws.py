@@ -3,7 +3,7 @@
 Retries are bounded so that a request ends inside the function's timeout (25 s by default,
 below API Gateway's 29 s): botocore's standard mode, at most 3 table attempts with 1 s connect
 and read timeouts and at most 2 queue attempts with 1 s connect and 2 s read timeouts. The
-budgets below are the worst case of one call with its retries. They bound slow answers, not an
+budgets below are the worst case of one call with its retries. They bound slow responses, not an
 endpoint that trickles bytes: botocore's read timeout restarts with every byte received.
 """
 

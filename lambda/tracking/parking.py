@@ -51,8 +51,8 @@ class DeadLetterParking:
     ) -> None:
         """Park every update, up to 10 per call; raise ``ParkingFailed`` unless all were accepted.
 
-        ``has_time`` is asked before each call, so a slow queue cannot run the invocation into
-        its timeout: when it answers False, the rest is not parked and ``ParkingFailed`` says so.
+        ``has_time`` is called before each queue call, so a slow queue cannot run the invocation
+        into its timeout. When it returns False, the rest is not parked and ``ParkingFailed`` is raised.
         """
         for start in range(0, len(updates), BATCH_SIZE):
             if has_time is not None and not has_time():
@@ -67,12 +67,12 @@ class DeadLetterParking:
                 for offset, update in enumerate(chunk)
             ]
             try:
-                answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+                response = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except (ClientError, BotoCoreError) as exc:
                 raise ParkingFailed(f"dead letter queue {self.queue_url} did not accept the updates: {exc}") from exc
-            refused = answer.get("Failed") or []
-            if refused:
-                reasons = "; ".join(f"{entry.get('Code')}: {entry.get('Message')}" for entry in refused[:3])
+            rejected = response.get("Failed") or []
+            if rejected:
+                reasons = "; ".join(f"{entry.get('Code')}: {entry.get('Message')}" for entry in rejected[:3])
                 raise ParkingFailed(
-                    f"dead letter queue {self.queue_url} refused {len(refused)} of {len(entries)} updates: {reasons}"
+                    f"dead letter queue {self.queue_url} rejected {len(rejected)} of {len(entries)} updates: {reasons}"
                 )

@@ -59,7 +59,7 @@ def _parked_update(body: str, redriven_at: str) -> tuple:
     if type(version) is not int or version != MESSAGE_VERSION:
         raise ValueError(f"message version {version!r} is not {MESSAGE_VERSION}")
     # The update was validated when it was parked; validate again, because a queue can be
-    # written by anyone allowed to send to it. A message holds one update, never a batch.
+    # written by anyone allowed to send to it. A message contains one update, never a batch.
     update = message.get("update")
     if not isinstance(update, dict) or "updates" in update:
         raise ValueError("message update is not one tracking update object")
@@ -108,7 +108,7 @@ def redrive(
     """Replay up to ``max_messages`` parked updates and return the counts."""
     report = RedriveReport()
     seen: set = set()
-    kept: list = []
+    to_release: list = []
     pending: list = []
     failures_in_a_row = 0
     try:
@@ -128,7 +128,7 @@ def redrive(
                 report.received += 1
                 outcome = _replay(sqs, queue_url, store, received_at, message, report)
                 if outcome != "deleted":
-                    kept.append(message["ReceiptHandle"])
+                    to_release.append(message["ReceiptHandle"])
                 failures_in_a_row = failures_in_a_row + 1 if outcome == "failed" else 0
                 if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
                     report.stopped = (
@@ -138,7 +138,7 @@ def redrive(
                     break
     finally:
         # Also after an unexpected error: nothing this run received stays hidden for long.
-        _release(sqs, queue_url, kept + [message["ReceiptHandle"] for message in pending])
+        _release(sqs, queue_url, to_release + [message["ReceiptHandle"] for message in pending])
     return report
 
 

@@ -86,7 +86,7 @@ class TrackingService:
                 for index in to_park:
                     results[index] = "queued"
         finally:
-            # Also when parking fails: the updates stored before it count, although the answer is 503.
+            # Also when parking fails: the updates stored before it count, although the response is 503.
             for result in results:
                 if result is not None:
                     metrics.add_metric(name=RESULT_METRIC[result], unit=MetricUnit.Count, value=1)

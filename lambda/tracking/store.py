@@ -89,7 +89,7 @@ class TrackingStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 # A retry of this very request can meet the item its first attempt stored, when
-                # only the answer to that attempt was lost: that is still a new update.
+                # only the response to that attempt was lost, and that is still a new update.
                 stored_by = exc.response.get("Item", {}).get("request_id", {}).get("S")
                 return "created" if request_id and stored_by == request_id else "duplicate"
             raise StorageUnavailable(f"table {self.table_name} rejected the write: {exc}") from exc

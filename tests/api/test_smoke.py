@@ -158,7 +158,7 @@ def test_local_url_without_credentials_never_asks_instance_metadata(monkeypatch,
     with pytest.raises(Exit) as raised:
         smoke.aws_credentials("http://127.0.0.1:8080/dev")
 
-    # The chain was told not to ask an instance metadata address, which a loopback target never needs.
+    # The chain is set not to query an instance metadata address, which a loopback target never needs.
     assert os.environ["AWS_EC2_METADATA_DISABLED"] == "true"
     assert "to sign requests to the local API" in raised.value.message
     assert "AWS_ACCESS_KEY_ID=local-access-key" in raised.value.message

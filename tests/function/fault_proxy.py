@@ -37,12 +37,12 @@ class FaultProxy:
     def __init__(self, upstream: str):
         self.upstream = urlparse(upstream)
         self.rules: dict = {}
-        # Operations forwarded to the emulator whose answer is then replaced by a fault.
+        # Operations forwarded to the emulator whose response is then replaced by a fault.
         self.after_forward: dict = {}
         self._after_forward_left = 0
         # (operation prefix, bytes the request body holds, fault): fails only some items' calls.
         self.body_rules: list = []
-        # Called with each operation before it is answered, for tests that move a clock.
+        # Called with each operation before its response is sent, for tests that move a clock.
         self.on_operation = None
         self.seen: Counter = Counter()
         # (operation, request body) of every request, in arrival order.
@@ -61,7 +61,7 @@ class FaultProxy:
         self.rules[prefix] = fault
 
     def fail_after_forward(self, prefix: str, fault: tuple, times: int = 1) -> None:
-        """Let the next ``times`` matching operations reach the emulator, then lose each answer and send ``fault``."""
+        """Let the next ``times`` matching operations reach the emulator, then drop each response and send ``fault``."""
         self.after_forward[prefix] = fault
         self._after_forward_left = times
 

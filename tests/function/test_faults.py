@@ -167,7 +167,7 @@ def test_acknowledged_updates_stored_exactly_once(emulated, proxy, invoke):
 
 
 def test_lost_answer_retry_still_created(emulated, proxy, invoke):
-    """The table stores the write but its answer is lost; botocore's retry meets the stored item."""
+    """The table stores the write but its response is lost; botocore's retry meets the stored item."""
     proxy.fail_after_forward(PUT_ITEM, INTERNAL_ERROR)
 
     status, body = invoke("POST", "/track", _update(6))
@@ -191,7 +191,7 @@ def test_short_deadline_parks_without_table(emulated, proxy, invoke, monkeypatch
     assert emulated.parked_count() == 1
 
 
-def test_no_time_to_park_is_503_and_nothing_written(emulated, proxy, invoke, monkeypatch):
+def test_no_time_to_park_gives_503(emulated, proxy, invoke, monkeypatch):
     from tests.function.conftest import LambdaContext
 
     left = aws.PARKING_BUDGET_MS - 1
@@ -205,7 +205,7 @@ def test_no_time_to_park_is_503_and_nothing_written(emulated, proxy, invoke, mon
     assert emulated.stored_items() == []
 
 
-def test_outage_parks_a_whole_batch_in_three_queue_calls(emulated, proxy, invoke):
+def test_outage_parks_batch_in_three_calls(emulated, proxy, invoke):
     proxy.fail(PUT_ITEM, THROTTLED)
 
     status, body = invoke("POST", "/track", {"updates": [_update(n) for n in range(25)]})
@@ -369,7 +369,7 @@ def test_redrive_keeps_the_arrival_time_the_api_recorded(emulated):
     assert item["received_at"]["S"] == "2024-05-01T00:00:05.000Z"
 
 
-def test_redrive_counts_undeleted_messages_and_the_next_run_finds_them_stored(emulated, proxy):
+def test_redrive_counts_undeleted_messages(emulated, proxy):
     update = {"tracking_id": "KEEP1", "timestamp": "2024-05-01T00:00:00Z", "status": "delivered"}
     message = parked_message(update, "throttled", "req-10", "2024-05-01T00:00:05.000Z")
     emulated.client("sqs").send_message(QueueUrl=emulated.queue_url, MessageBody=message)
@@ -387,7 +387,7 @@ def test_redrive_counts_undeleted_messages_and_the_next_run_finds_them_stored(em
     assert emulated.parked_count() == 0
 
 
-def test_parked_message_is_ascii_so_sqs_takes_any_valid_update():
+def test_parked_message_is_ascii():
     # SQS rejects bodies holding U+FFFE or U+FFFF, which a description may hold.
     update = {"tracking_id": "CHARS1", "timestamp": "2024-05-01T00:00:00.000Z", "status": "delivered",
               "description": "Zustellung \uffff \ufffe \U0001f4e6 entrega"}
@@ -403,7 +403,7 @@ def test_parameter_store_client_has_bounded_retries(emulated, proxy, invoke):
     invoke("POST", "/track", _update(4))
     proxy.fail(PARAMETER_STORE, UNAVAILABLE)
 
-    # Two events and a page of one: the answer carries a next_token, signed with the key.
+    # Two events and a page of one: the response carries a next_token, signed with the key.
     status, body = invoke("GET", "/status", query={"tracking_id": "FAULT4", "history": "true", "limit": "1"})
 
     assert status == 503, body
@@ -432,7 +432,7 @@ def test_updates_stored_before_a_503_are_still_counted(emulated, proxy, invoke, 
 
 # Three uses of the key: the first page signs its token, the second checks it and signs its own.
 @pytest.mark.parametrize(("max_age", "reads"), [("300", 1), ("0", 3)])
-def test_page_token_key_is_decrypted_and_cached_for_max_age(emulated, proxy, invoke, monkeypatch, max_age, reads):
+def test_page_token_key_decrypted_and_cached(emulated, proxy, invoke, monkeypatch, max_age, reads):
     from tracking import contract
 
     monkeypatch.setenv(contract.ENV_PARAMETER_MAX_AGE, max_age)

@@ -47,5 +47,5 @@ def test_import_creates_no_aws_client_of_the_function():
         check=True,
     )
 
-    made = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not {"dynamodb", "sqs", "ssm"} & set(made), made
+    created = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not {"dynamodb", "sqs", "ssm"} & set(created), created

@@ -254,20 +254,21 @@ def test_invalid_chunk_size_gets_400_at_once(gateway, stand_in, size_line):
 
 
 @pytest.mark.parametrize(
-    ("headers", "expected"),
+    ("headers", "expected", "body"),
     [
-        (b"Content-Length: 2\r\nContent-Length: 3\r\n", b"different values"),
-        (b"Content-Length: -2\r\n", b"is not a number of bytes"),
-        (b"Content-Length: +2\r\n", b"is not a number of bytes"),
-        (b"Content-Length: 0_2\r\n", b"is not a number of bytes"),
-        (b"Transfer-Encoding: xchunked\r\n", b"is not supported"),
-        (b"Transfer-Encoding: gzip, chunked\r\n", b"is not supported"),
-        (b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", b"both Transfer-Encoding and Content-Length"),
+        (b"Content-Length: 2\r\nContent-Length: 3\r\n", b"different values", b"{}"),
+        (b"Content-Length: -2\r\n", b"is not a number of bytes", b"{}"),
+        (b"Content-Length: +2\r\n", b"is not a number of bytes", b"{}"),
+        (b"Content-Length: 0_2\r\n", b"is not a number of bytes", b"{}"),
+        (b"Transfer-Encoding: xchunked\r\n", b"is not supported", b"{}"),
+        (b"Transfer-Encoding: gzip, chunked\r\n", b"is not supported", b"{}"),
+        (b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", b"both Transfer-Encoding and Content-Length", b"{}"),
+        (b"Transfer-Encoding: chunked\r\n", b"longer than its size line states", b"2\r\n{}extra\r\n0\r\n\r\n"),
     ],
-    ids=["two-lengths", "negative", "sign", "underscore", "xchunked", "gzip", "both"],
+    ids=["two-lengths", "negative", "sign", "underscore", "xchunked", "gzip", "both", "long-chunk"],
 )
-def test_ambiguous_framing_gets_400(gateway, stand_in, headers, expected):
-    request = b"POST /test/track HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n{}"
+def test_ambiguous_framing_gets_400(gateway, stand_in, headers, expected, body):
+    request = b"POST /test/track HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body
 
     answer = raw_exchange(gateway.port, request)
 
@@ -277,7 +278,7 @@ def test_ambiguous_framing_gets_400(gateway, stand_in, headers, expected):
 
 
 def test_http_09_request_line_gets_a_real_400(gateway, stand_in):
-    # No blank line after it: an HTTP/0.9 request has no headers, so the answer must not wait for any.
+    # No blank line after it: an HTTP/0.9 request has no headers, so the response must not wait for any.
     answer = raw_exchange(gateway.port, b"GET /test/status\r\n")
 
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
@@ -302,19 +303,6 @@ def test_lowercase_method_names_no_route(gateway, stand_in):
     answer = raw_exchange(gateway.port, request)
     assert answer.startswith(b"HTTP/1.1 403 "), answer[:80]
     assert b"no route matches" in answer
-    assert stand_in.calls == []
-
-
-def test_chunk_longer_than_its_size_gets_400(gateway, stand_in):
-    request = (
-        b"POST /test/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"2\r\n{}extra\r\n0\r\n\r\n"
-    )
-
-    answer = raw_exchange(gateway.port, request)
-
-    assert answer.startswith(b"HTTP/1.1 400 ")
-    assert b"more bytes than its size line gives" in answer
     assert stand_in.calls == []
 
 

@@ -100,7 +100,7 @@ def test_redrive_local_applies_the_configured_retention(local_api):
     assert item["received_at"]["S"] == "2024-05-01T12:00:01.000Z"
 
 
-def test_report_of_a_stopped_run_exits_with_the_reason(capsys):
+def test_stopped_run_report_exits_1(capsys):
     from invoke import Exit
 
     from devkit.redrive import print_report
@@ -127,7 +127,7 @@ _STATE = {
     ("content", "expected"),
     [
         ("{not json", "cannot be read"),
-        ('"base_url endpoint access_key_id"', "holds a JSON str"),
+        ('"base_url endpoint access_key_id"', "contains a JSON str"),
         ('{"base_url": "x"}', "lacks endpoint"),
         (json.dumps(dict(_STATE, endpoint=None)), "lacks endpoint"),
         (json.dumps(dict(_STATE, access_key_id="")), "lacks access_key_id"),

@@ -54,7 +54,7 @@ def _package_files_on_disk() -> list:
 # --- log group ---
 
 
-def test_shortest_allowed_timeout_leaves_room_to_try_the_table():
+def test_shortest_timeout_fits_write_reserve():
     """A timeout below the function's write reserve would park every update without trying the table."""
     from tracking import service
 

@@ -117,7 +117,7 @@ def test_table_ttl_disabled_by_default(foundation_run):
     assert table.inputs["ttl"] == {"enabled": False}, table.name
 
 
-def test_item_retention_enables_ttl_on_the_attribute_the_function_writes(run_layer, reveal):
+def test_item_retention_enables_ttl(run_layer, reveal):
     from tracking import store
 
     run = run_layer("foundation", config={"itemRetentionDays": "400"})
@@ -129,7 +129,7 @@ def test_item_retention_enables_ttl_on_the_attribute_the_function_writes(run_lay
     assert api_config["item_retention_days"] == 400
 
 
-def test_no_item_retention_leaves_it_out_of_the_api_config(foundation_run, reveal):
+def test_api_config_without_item_retention(foundation_run, reveal):
     api_config = json.loads(reveal(foundation_run.named("parameters-api-config").inputs["value"])[1])
 
     assert "item_retention_days" not in api_config
